@@ -1,0 +1,187 @@
+/// Turns the bytes of one posted fact into a validated `Fact`, or the first thing wrong
+/// with it (SPEC §2 stage 1: size, JSON, `type`, unknown and missing fields, values, time).
+///
+/// Pure: the daemon's clock comes in as `now`, used only for `future_time`.
+public enum FactDecoder {
+    /// The largest body or NDJSON line accepted, newline not counted.
+    public static let maxFactBytes = 65_536
+    /// How far ahead of the daemon's clock a fact's `time` may be.
+    public static let maxFutureMilliseconds: Int64 = 300_000
+
+    /// Decodes one fact from its JSON bytes.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, now: Timestamp) throws(LedgerError) -> Fact {
+        guard bytes.count <= maxFactBytes else {
+            throw LedgerError(.tooLarge, "a fact may be at most \(maxFactBytes) bytes; this one has \(bytes.count)")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw LedgerError(.badJSON, "not valid JSON: \(error.message) at byte \(error.offset)")
+        }
+        guard case .object(let object) = value else {
+            throw LedgerError(.badJSON, "a fact must be a JSON object")
+        }
+        return try decode(object: object, now: now)
+    }
+
+    /// Decodes one fact from its JSON bytes.
+    public static func decode(_ bytes: [UInt8], now: Timestamp) throws(LedgerError) -> Fact {
+        let result: Result<Fact, LedgerError> = bytes.withUnsafeBytes { buffer in
+            do throws(LedgerError) { return .success(try decode(buffer, now: now)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Decodes one fact from an already parsed JSON object.
+    public static func decode(object: JSONObject, now: Timestamp) throws(LedgerError) -> Fact {
+        let readableID = object["id"]?.stringValue
+        do {
+            return try decodeObject(object, now: now)
+        } catch {
+            var error = error
+            error.id = readableID
+            throw error
+        }
+    }
+
+    private static func decodeObject(_ object: JSONObject, now: Timestamp) throws(LedgerError) -> Fact {
+        let type = try factType(of: object)
+        let fields = envelope + FieldSpec.fields(of: type)
+        try checkUnknownAndMissing(object, allowed: fields, path: "")
+        var reader = FieldReader(object: object, path: "")
+        let id = try reader.string("id", FieldRule.identifier)!
+        let program = try reader.string("program", FieldRule.programName)!
+        let payload = try decodePayload(type, reader: &reader)
+        guard let timeText = object["time"]?.stringValue, let time = Timestamp(rfc3339: timeText) else {
+            throw LedgerError(
+                .badValue, "time must be an RFC 3339 timestamp with Z or an offset and at most 3 fraction digits",
+                field: "time")
+        }
+        guard time.millisecondsSinceEpoch <= now.millisecondsSinceEpoch + maxFutureMilliseconds else {
+            throw LedgerError(
+                .futureTime, "time \(time) is more than 300 s ahead of the daemon's clock (\(now))", field: "time")
+        }
+        var clientFields = object
+        clientFields["time"] = .string(time.description)
+        return Fact(id: id, type: type, program: program, time: time, payload: payload, clientFields: clientFields)
+    }
+
+    private static let envelope: [FieldSpec] = [
+        FieldSpec("id", required: true), FieldSpec("type", required: true),
+        FieldSpec("program", required: true), FieldSpec("time", required: true),
+    ]
+
+    private static func factType(of object: JSONObject) throws(LedgerError) -> FactType {
+        guard let value = object["type"] else { throw LedgerError(.missingField, "type is required", field: "type") }
+        guard case .string(let name) = value else {
+            throw LedgerError(.badValue, "type must be a string", field: "type")
+        }
+        if let type = FactType(rawValue: name) { return type }
+        if DerivedType(rawValue: name) != nil {
+            throw LedgerError(.derivedType, "\(name) events are derived by the daemon and cannot be posted", field: "type")
+        }
+        throw LedgerError(.unknownType, "unknown fact type \"\(name)\"", field: "type")
+    }
+
+    static func checkUnknownAndMissing(_ object: JSONObject, allowed: [FieldSpec], path: String) throws(LedgerError) {
+        for key in object.keys where !allowed.contains(where: { $0.name == key }) {
+            throw LedgerError(.unknownField, "unknown field \(FieldReader.join(path, key))", field: FieldReader.join(path, key))
+        }
+        for spec in allowed where spec.required && object[spec.name] == nil {
+            throw LedgerError(
+                .missingField, "\(FieldReader.join(path, spec.name)) is required", field: FieldReader.join(path, spec.name))
+        }
+    }
+
+    private static func decodePayload(_ type: FactType, reader: inout FieldReader) throws(LedgerError) -> FactPayload {
+        switch type {
+        case .program:
+            return .program(try RulesDecoder.decode(reader.object["rules"]!, path: "rules"))
+        case .signup:
+            return .signup(
+                participant: try reader.string("participant", FieldRule.reference)!,
+                code: try reader.string("code", FieldRule.code),
+                referrerCode: try reader.string("referrer_code", FieldRule.code),
+                visitor: try reader.string("visitor", FieldRule.reference))
+        case .invite:
+            return .invite(
+                participant: try reader.string("participant", FieldRule.reference)!,
+                channel: try reader.channel("channel")!,
+                invitee: try reader.string("invitee", FieldRule.reference))
+        case .click:
+            return .click(
+                code: try reader.string("code", FieldRule.code)!,
+                visitor: try reader.string("visitor", FieldRule.reference)!,
+                channel: try reader.channel("channel"))
+        case .conversion:
+            return .conversion(
+                participant: try reader.string("participant", FieldRule.reference)!,
+                order: try reader.string("order", FieldRule.reference)!,
+                amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!,
+                currency: try reader.string("currency", FieldRule.currency)!)
+        case .refund:
+            return .refund(
+                order: try reader.string("order", FieldRule.reference)!,
+                amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!)
+        case .payout:
+            return .payout(
+                participant: try reader.string("participant", FieldRule.reference)!,
+                payout: try reader.string("payout", FieldRule.reference)!,
+                amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!,
+                currency: try reader.string("currency", FieldRule.currency)!)
+        case .payoutSettled:
+            return .payoutSettled(payout: try reader.string("payout", FieldRule.reference)!)
+        case .payoutFailed:
+            return .payoutFailed(
+                payout: try reader.string("payout", FieldRule.reference)!,
+                reason: try reader.string("reason", FieldRule.reason))
+        }
+    }
+}
+
+/// A field a JSON object may hold, and whether it must.
+struct FieldSpec: Sendable {
+    let name: String
+    let required: Bool
+
+    init(_ name: String, required: Bool) {
+        self.name = name
+        self.required = required
+    }
+
+    /// The fields of each fact type besides the envelope, in the contract's order.
+    static func fields(of type: FactType) -> [FieldSpec] {
+        switch type {
+        case .program: [FieldSpec("rules", required: true)]
+        case .signup:
+            [
+                FieldSpec("participant", required: true), FieldSpec("code", required: false),
+                FieldSpec("referrer_code", required: false), FieldSpec("visitor", required: false),
+            ]
+        case .invite:
+            [
+                FieldSpec("participant", required: true), FieldSpec("channel", required: true),
+                FieldSpec("invitee", required: false),
+            ]
+        case .click:
+            [
+                FieldSpec("code", required: true), FieldSpec("visitor", required: true),
+                FieldSpec("channel", required: false),
+            ]
+        case .conversion:
+            [
+                FieldSpec("participant", required: true), FieldSpec("order", required: true),
+                FieldSpec("amount", required: true), FieldSpec("currency", required: true),
+            ]
+        case .refund: [FieldSpec("order", required: true), FieldSpec("amount", required: true)]
+        case .payout:
+            [
+                FieldSpec("participant", required: true), FieldSpec("payout", required: true),
+                FieldSpec("amount", required: true), FieldSpec("currency", required: true),
+            ]
+        case .payoutSettled: [FieldSpec("payout", required: true)]
+        case .payoutFailed: [FieldSpec("payout", required: true), FieldSpec("reason", required: false)]
+        }
+    }
+}

@@ -1,0 +1,96 @@
+/// A JSON value as refledger reads and writes it.
+///
+/// Numbers keep only what the contract allows: an integer in 0 … 2^53−1. Any other number
+/// literal (negative, with a fraction or an exponent, or too large) parses as
+/// `.invalidNumber`, so that decoding can report `bad_value` for it at the right stage.
+public enum JSONValue: Sendable, Hashable {
+    case string(String)
+    case integer(Int64)
+    case invalidNumber
+    case bool(Bool)
+    case null
+    case object(JSONObject)
+    case array([JSONValue])
+
+    /// The largest integer a fact may hold: 2^53 − 1.
+    public static let maxInteger: Int64 = 9_007_199_254_740_991
+
+    /// The string, when this is one.
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    /// The integer, when this is one.
+    public var integerValue: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+
+    /// The object, when this is one.
+    public var objectValue: JSONObject? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+}
+
+/// A JSON object: members in the order they were written (or built), keys unique.
+///
+/// Equality ignores member order, as JSON objects do.
+public struct JSONObject: Sendable, Hashable, Sequence {
+    /// The members, in insertion order.
+    public private(set) var members: [(key: String, value: JSONValue)]
+
+    /// An empty object.
+    public init() { members = [] }
+
+    /// An object of the given members; later duplicates replace earlier ones.
+    public init(_ members: [(String, JSONValue)]) {
+        self.members = []
+        for (key, value) in members { self[key] = value }
+    }
+
+    /// The member named `key`; setting `nil` removes it, setting a new key appends it.
+    public subscript(key: String) -> JSONValue? {
+        get {
+            for member in members where member.key == key { return member.value }
+            return nil
+        }
+        set {
+            if let index = members.firstIndex(where: { $0.key == key }) {
+                if let newValue { members[index].value = newValue } else { members.remove(at: index) }
+            } else if let newValue {
+                members.append((key, newValue))
+            }
+        }
+    }
+
+    /// Number of members.
+    public var count: Int { members.count }
+
+    /// The keys, in insertion order.
+    public var keys: [String] { members.map(\.key) }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
+        members.makeIterator()
+    }
+
+    /// The members sorted by key as RFC 8785 orders them (UTF-16 code units).
+    public var sortedMembers: [(key: String, value: JSONValue)] {
+        members.sorted { CanonicalJSON.keyPrecedes($0.key, $1.key) }
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for member in lhs.members where rhs[member.key] != member.value { return false }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        for member in sortedMembers {
+            hasher.combine(member.key)
+            hasher.combine(member.value)
+        }
+    }
+}
