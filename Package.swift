@@ -34,7 +34,10 @@ var targets: [Target] = [
         dependencies: ["RefLedgerCore", "RefLedgerStore"]
     ),
     .target(name: "RefLedgerTestSupport", dependencies: ["RefLedgerCore", "RefLedgerStore"]),
-    .testTarget(name: "RefLedgerCoreTests", dependencies: ["RefLedgerCore", "RefLedgerTestSupport"]),
+    .testTarget(
+        name: "RefLedgerCoreTests",
+        dependencies: ["RefLedgerCore", .product(name: "Crypto", package: "swift-crypto")]
+    ),
     .testTarget(
         name: "RefLedgerStoreTests",
         dependencies: ["RefLedgerCore", "RefLedgerStore", "RefLedgerTestSupport", "CLMDB"]

@@ -27,6 +27,7 @@ public enum CanonicalJSON {
         case .integer(let integer): writeInteger(integer, into: &output)
         case .bool(let flag): output.append(contentsOf: flag ? Array("true".utf8) : Array("false".utf8))
         case .null, .invalidNumber: output.append(contentsOf: Array("null".utf8))
+        case .number(let literal): output.append(contentsOf: Array(literal.utf8))
         case .object(let object): write(object, into: &output)
         case .array(let elements):
             output.append(UInt8(ascii: "["))

@@ -173,7 +173,7 @@ public struct JSONParser {
             guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number") }
             while position < bytes.count, isDigit(bytes[position]) { position += 1 }
         }
-        guard integral, !overflow, !negative else { return .invalidNumber }
+        guard integral, !overflow, !negative || value == 0 else { return .invalidNumber }
         return .integer(value)
     }
 

@@ -11,6 +11,8 @@ public enum JSONValue: Sendable, Hashable {
     case null
     case object(JSONObject)
     case array([JSONValue])
+    /// A number literal written as given (query answers: ratios, seconds); never parsed.
+    case number(String)
 
     /// The largest integer a fact may hold: 2^53 − 1.
     public static let maxInteger: Int64 = 9_007_199_254_740_991

@@ -1,0 +1,80 @@
+/// Which ranking a leaderboard shows.
+public enum LeaderboardOrder: String, Sendable, CaseIterable {
+    case referees
+    case rewards
+}
+
+extension Ledger {
+    private func program(_ name: String) throws(LedgerError) -> ProgramState {
+        guard let program = programs[name] else {
+            throw LedgerError(.notFound, "no program \(name)", field: "program")
+        }
+        return program
+    }
+
+    /// Whether a program exists (has a `program` fact).
+    public func hasProgram(_ name: String) -> Bool { programs[name] != nil }
+
+    /// The program's rules in force now.
+    public func rules(of program: String) -> Rules? { programs[program]?.rules }
+
+    /// Names of the programs, sorted.
+    public var programNames: [String] { programs.keys.sorted() }
+
+    /// A participant's balance, holds judged at `at`.
+    public func balance(program name: String, participant: String, at: Timestamp) throws(LedgerError) -> Balance {
+        guard let balance = try program(name).balance(of: participant, at: at) else {
+            throw LedgerError(.notFound, "no participant \(participant) in \(name)", field: "participant")
+        }
+        return balance
+    }
+
+    /// Every participant's balance in a program (for the accounting invariant).
+    public func balances(program name: String, at: Timestamp) -> [String: Balance] {
+        guard let program = programs[name] else { return [:] }
+        var result: [String: Balance] = [:]
+        for id in program.participants.keys { result[id] = program.balance(of: id, at: at) }
+        return result
+    }
+
+    /// The participant view of SPEC §6, without `as_of` handling (this ledger's head is the log).
+    public func participantView(program name: String, participant id: String, at: Timestamp) throws(LedgerError)
+        -> JSONObject
+    {
+        let program = try program(name)
+        guard let member = program.participants[id], let balance = program.balance(of: id, at: at) else {
+            throw LedgerError(.notFound, "no participant \(id) in \(name)", field: "participant")
+        }
+        return JSONObject([
+            ("program", .string(name)), ("participant", .string(id)), ("code", .string(member.code)),
+            ("referrer", member.referrer.map(JSONValue.string) ?? .null),
+            ("signup_time", .string(member.signupTime.description)),
+            ("referees", .integer(member.stats.referredSignups)), ("balance", .object(balance.jsonObject)),
+        ])
+    }
+
+    /// The leaderboard of SPEC §6: rows whose value is > 0, best first, ties by participant id.
+    public func leaderboard(program name: String, by order: LeaderboardOrder, limit: Int) throws(LedgerError)
+        -> JSONObject
+    {
+        let program = try program(name)
+        func value(_ member: Participant) -> Int64 {
+            order == .referees ? member.stats.referredSignups : member.netRewards
+        }
+        let ranked = program.participants.values.filter { value($0) > 0 }
+            .sorted { value($0) != value($1) ? value($0) > value($1) : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        let rows = ranked.prefix(limit).map { member -> JSONValue in
+            .object(
+                JSONObject([
+                    ("participant", .string(member.id)), ("code", .string(member.code)),
+                    ("referees", .integer(member.stats.referredSignups)), ("rewards", .integer(member.netRewards)),
+                ]))
+        }
+        return JSONObject([("by", .string(order.rawValue)), ("rows", .array(rows))])
+    }
+
+    /// Σ rewards − Σ reversals of a program, from its participants' reward entries.
+    public func netRewards(program name: String) -> Int64 {
+        programs[name]?.participants.values.reduce(0) { $0 + $1.netRewards } ?? 0
+    }
+}

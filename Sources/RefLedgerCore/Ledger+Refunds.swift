@@ -1,0 +1,111 @@
+extension ProgramState {
+    /// A refund of part or all of an order: claws back that order's rewards (SPEC §4.2).
+    mutating func refund(order orderID: String, amount: Int64, context: inout Derivation) throws(LedgerError) {
+        guard let order = orders[orderID] else {
+            throw LedgerError(.unknownOrder, "no order \(orderID) in \(name)", field: "order")
+        }
+        guard amount <= order.amount - order.refunded else {
+            throw LedgerError(
+                .overRefund, "order \(orderID) has \(order.amount - order.refunded) left to refund, not \(amount)",
+                field: "amount")
+        }
+        let refunded = order.refunded + amount
+        orders[orderID]!.refunded = refunded
+        let referrer = participants[order.participant]?.referrer
+        if let referrer { adjustStats(of: referrer) { $0.referredRevenue -= amount } }
+        for link in order.rewards {
+            let reward = participants[link.participant]!.rewards[link.index]
+            let target = Int64(
+                (2 * Int128(reward.amount) * Int128(refunded) + Int128(order.amount)) / (2 * Int128(order.amount)))
+            let reversal = target - reward.reversed
+            guard reversal > 0 else { continue }
+            context.derive(
+                .reversal,
+                [
+                    ("participant", .string(link.participant)), ("reward", .string(reward.id)),
+                    ("amount", .integer(reversal)), ("currency", .string(rules.currency)),
+                    ("order", .string(orderID)),
+                ])
+            participants[link.participant]!.rewards[link.index].reversed += reversal
+            participants[link.participant]!.netRewards -= reversal
+            if let referrer { adjustStats(of: referrer) { $0.rewardCost -= reversal } }
+        }
+    }
+}
+
+extension ProgramState {
+    /// A participant's balance (SPEC §5), holds judged at `at`.
+    func balance(of id: String, at: Timestamp) -> Balance? {
+        guard let member = participants[id] else { return nil }
+        var balance = Balance(currency: rules.currency)
+        for reward in member.rewards {
+            let net = reward.amount - reward.reversed
+            if reward.availableAt > at { balance.pending += net } else { balance.earned += net }
+            balance.reversed += reward.reversed
+        }
+        balance.reserved = member.reserved
+        balance.paid = member.paid
+        return balance
+    }
+
+    /// Reserves `amount` of the participant's available balance at the payout's time.
+    mutating func payout(
+        participant id: String, payout payoutID: String, amount: Int64, currency: String, at time: Timestamp
+    ) throws(LedgerError) {
+        guard participants[id] != nil else { throw Ledger.unknownParticipant(id) }
+        guard payouts[payoutID] == nil else {
+            throw LedgerError(.duplicatePayout, "payout \(payoutID) already exists in \(name)", field: "payout")
+        }
+        guard currency == rules.currency else {
+            throw LedgerError(
+                .currencyMismatch, "program \(name) is in \(rules.currency), not \(currency)", field: "currency")
+        }
+        let available = balance(of: id, at: time)!.available
+        guard amount <= available else {
+            throw LedgerError(
+                .insufficientFunds, "participant \(id) has \(available) available at \(time), not \(amount)",
+                field: "amount")
+        }
+        payouts[payoutID] = Payout(participant: id, amount: amount, state: .open)
+        participants[id]!.reserved += amount
+    }
+
+    /// The money of an open payout left (settled) or came back (failed).
+    mutating func finishPayout(_ payoutID: String, settled: Bool) throws(LedgerError) {
+        guard let payout = payouts[payoutID] else {
+            throw LedgerError(.unknownPayout, "no payout \(payoutID) in \(name)", field: "payout")
+        }
+        guard payout.state == .open else {
+            throw LedgerError(
+                .payoutFinished, "payout \(payoutID) is already \(payout.state == .settled ? "settled" : "failed")",
+                field: "payout")
+        }
+        payouts[payoutID]!.state = settled ? .settled : .failed
+        participants[payout.participant]!.reserved -= payout.amount
+        if settled { participants[payout.participant]!.paid += payout.amount }
+    }
+}
+
+/// A participant's money in one program (SPEC §5).
+public struct Balance: Sendable, Hashable {
+    public var pending: Int64 = 0
+    public var earned: Int64 = 0
+    public var reversed: Int64 = 0
+    public var reserved: Int64 = 0
+    public var paid: Int64 = 0
+    public var currency: String
+
+    public init(currency: String) { self.currency = currency }
+
+    /// earned − reserved − paid; below 0 after a reversal of money already paid.
+    public var available: Int64 { earned - reserved - paid }
+
+    /// The JSON of §5, in the contract's field order.
+    public var jsonObject: JSONObject {
+        JSONObject([
+            ("pending", .integer(pending)), ("earned", .integer(earned)), ("reversed", .integer(reversed)),
+            ("reserved", .integer(reserved)), ("currency", .string(currency)), ("paid", .integer(paid)),
+            ("available", .integer(available)),
+        ])
+    }
+}

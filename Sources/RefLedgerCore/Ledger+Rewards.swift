@@ -1,0 +1,123 @@
+/// Who a reward goes to and why (SPEC §2 derived `reward.role`).
+enum RewardRole: Sendable, Hashable {
+    case referrer
+    case referee
+    case level(Int)  // 2, 3, …
+
+    var name: String {
+        switch self {
+        case .referrer: "referrer"
+        case .referee: "referee"
+        case .level(let level): "level\(level)"
+        }
+    }
+
+    /// Referrer and level rewards count against the cap; referee rewards do not.
+    var isCapped: Bool { if case .referee = self { false } else { true } }
+}
+
+extension ProgramState {
+    /// `amount × bps / 10000` rounded half up (SPEC §4.1).
+    static func percent(_ amount: Int64, bps: Int64) -> Int64 {
+        Int64((Int128(amount) * Int128(bps) + 5000) / 10_000)
+    }
+
+    /// The amount a reward shape gives for a conversion of `amount` (nil: a signup, where
+    /// percent rewards give nothing).
+    static func value(of shape: RewardShape, amount: Int64?) -> Int64 {
+        switch shape {
+        case .fixed(let fixed): fixed
+        case .percentBps(let bps): amount.map { percent($0, bps: bps) } ?? 0
+        }
+    }
+
+    /// The referrer's reward shape for its `qualifying`-th referral: the highest tier reached,
+    /// else `referrer_reward`.
+    func referrerShape(qualifying: Int64) -> RewardShape {
+        rules.tiers.last(where: { $0.minReferrals <= qualifying })?.reward ?? rules.referrerReward
+    }
+
+    /// Rewards of an attributed signup under trigger `signup`.
+    mutating func deriveSignupRewards(referee: String, referrer: String, context: inout Derivation) {
+        let qualifying = participants[referrer]!.stats.referredSignups
+        let referrerAmount = Self.value(of: referrerShape(qualifying: qualifying), amount: nil)
+        grant(referrerAmount, to: referrer, role: .referrer, order: nil, costTo: referrer, context: &context)
+        if let shape = rules.refereeReward {
+            grant(Self.value(of: shape, amount: nil), to: referee, role: .referee, order: nil, costTo: referrer, context: &context)
+        }
+    }
+
+    /// A referee's purchase: checks, then rewards per the trigger.
+    mutating func convert(
+        participant id: String, order orderID: String, amount: Int64, currency: String, context: inout Derivation
+    ) throws(LedgerError) {
+        guard let member = participants[id] else { throw Ledger.unknownParticipant(id) }
+        guard orders[orderID] == nil else {
+            throw LedgerError(.duplicateOrder, "order \(orderID) already exists in \(name)", field: "order")
+        }
+        guard currency == rules.currency else {
+            throw LedgerError(
+                .currencyMismatch, "program \(name) is in \(rules.currency), not \(currency)", field: "currency")
+        }
+        let isFirst = member.firstConversionTime == nil
+        orders[orderID] = Order(participant: id, amount: amount)
+        guard let referrer = member.referrer else {
+            if isFirst { participants[id]!.firstConversionTime = context.fact.time }
+            return
+        }
+        if isFirst {
+            participants[id]!.firstConversionTime = context.fact.time
+            let millis = max(0, context.fact.time.millisecondsSinceEpoch - member.signupTime.millisecondsSinceEpoch)
+            timeToConvertMillis.insert(millis)
+        }
+        adjustStats(of: referrer) { stats in
+            if isFirst { stats.convertedReferees += 1 }
+            stats.referredOrders += 1
+            stats.referredOrderAmount += amount
+            stats.referredRevenue += amount
+        }
+        switch rules.trigger {
+        case .signup: return
+        case .firstConversion where !isFirst: return
+        case .firstConversion, .everyConversion: break
+        }
+        let qualifying = participants[referrer]!.stats.convertedReferees
+        let referrerAmount = Self.value(of: referrerShape(qualifying: qualifying), amount: amount)
+        grant(referrerAmount, to: referrer, role: .referrer, order: orderID, costTo: referrer, context: &context)
+        if let shape = rules.refereeReward {
+            grant(Self.value(of: shape, amount: amount), to: id, role: .referee, order: orderID, costTo: referrer, context: &context)
+        }
+        var ancestor = participants[referrer]!.referrer
+        for (index, bps) in rules.levelsBps.enumerated() {
+            guard let beneficiary = ancestor else { break }
+            grant(Self.percent(amount, bps: bps), to: beneficiary, role: .level(index + 2), order: orderID, costTo: referrer, context: &context)
+            ancestor = participants[beneficiary]!.referrer
+        }
+    }
+
+    /// Derives a reward of `amount` (cut by the cap where it applies) unless it comes to 0.
+    /// `costTo` is the cohort member whose referee caused it (metrics' reward_cost).
+    mutating func grant(
+        _ amount: Int64, to beneficiary: String, role: RewardRole, order: String?, costTo member: String,
+        context: inout Derivation
+    ) {
+        var amount = amount
+        if role.isCapped, let cap = rules.referrerCap {
+            amount = min(amount, max(0, cap - participants[beneficiary]!.capAccrued))
+        }
+        guard amount > 0 else { return }
+        let availableAt = context.fact.time.adding(milliseconds: rules.holdDays * 86_400_000)
+        let id = context.nextDerived.id
+        var members: [(String, JSONValue)] = [
+            ("participant", .string(beneficiary)), ("role", .string(role.name)), ("amount", .integer(amount)),
+            ("currency", .string(rules.currency)), ("available_at", .string(availableAt.description)),
+        ]
+        if let order { members.append(("order", .string(order))) }
+        context.derive(.reward, members)
+        if role.isCapped { participants[beneficiary]!.capAccrued += amount }
+        participants[beneficiary]!.netRewards += amount
+        participants[beneficiary]!.rewards.append(RewardEntry(id: id, amount: amount, availableAt: availableAt))
+        if let order { orders[order]!.rewards.append((beneficiary, participants[beneficiary]!.rewards.count - 1)) }
+        adjustStats(of: member) { $0.rewardCost += amount }
+    }
+}

@@ -1,0 +1,104 @@
+/// How a signup was attributed (SPEC §3), as stored and answered.
+public enum Attribution: String, Sendable, CaseIterable {
+    case referrerCode = "referrer_code"
+    case click
+    case none
+    case unknownCode = "unknown_code"
+    case selfReferral = "self_referral"
+}
+
+extension ProgramState {
+    /// A participant joins: uniqueness checks, its code, attribution, signup-triggered rewards.
+    mutating func signup(
+        participant id: String, code: String?, referrerCode: String?, visitor: String?,
+        context: inout Derivation, sha256: Ledger.Hasher
+    ) throws(LedgerError) {
+        guard participants[id] == nil else {
+            throw LedgerError(.participantExists, "participant \(id) already signed up in \(name)", field: "participant")
+        }
+        if let code, codeOwners[code.asciiLowercased] != nil {
+            throw LedgerError(.codeTaken, "code \(code) is taken in \(name)", field: "code")
+        }
+        let time = context.fact.time
+        // Attribution looks at the codes that existed before this signup.
+        var attribution: Attribution
+        var candidate: String?
+        if let referrerCode {
+            candidate = codeOwners[referrerCode.asciiLowercased]
+            attribution = candidate == nil ? .unknownCode : .referrerCode
+        } else if let visitor, let owner = lastClickOwner(visitor: visitor, signupTime: time) {
+            candidate = owner
+            attribution = .click
+        } else {
+            attribution = .none
+        }
+        if let would = candidate, let visitor, participants[would]?.visitor == visitor {
+            attribution = .selfReferral
+        }
+
+        let assigned = code == nil
+        let finalCode = code ?? assignedCode(for: id, sha256: sha256)
+        codeOwners[finalCode.asciiLowercased] = id
+        var member = Participant(id: id, code: finalCode, signupTime: time, visitor: visitor)
+        var stored = context.stored.fields
+        stored["code"] = .string(finalCode)
+        if assigned { stored["code_assigned"] = .bool(true) }
+        stored["attribution"] = .string(attribution.rawValue)
+        switch attribution {
+        case .referrerCode, .click:
+            member.referrer = candidate
+            member.stats.referred = 1
+            stored["referrer"] = .string(candidate!)
+        case .selfReferral:
+            stored["self_referrer"] = .string(candidate!)
+        case .none, .unknownCode:
+            break
+        }
+        context.stored.fields = stored
+        participants[id] = member
+        totals.referred += member.stats.referred
+
+        switch attribution {
+        case .selfReferral:
+            adjustStats(of: candidate!) { $0.selfReferrals += 1 }
+        case .referrerCode, .click:
+            let referrer = candidate!
+            adjustStats(of: referrer) { $0.referredSignups += 1 }
+            if participants[referrer]!.stats.referredSignups == 1 { activeReferrers += 1 }
+            if rules.trigger == .signup { deriveSignupRewards(referee: id, referrer: referrer, context: &context) }
+        case .none, .unknownCode:
+            break
+        }
+    }
+
+    /// The owner of the code of the visitor's latest click within the window before `signupTime`.
+    private func lastClickOwner(visitor: String, signupTime: Timestamp) -> String? {
+        guard let clicks = clicksByVisitor[visitor] else { return nil }
+        let earliest = signupTime.adding(milliseconds: -rules.attributionWindowDays * 86_400_000)
+        var best: Click?
+        for click in clicks where click.time >= earliest && click.time <= signupTime {
+            if let current = best, current.time > click.time { continue }
+            best = click  // later time, or equal time and higher seq (clicks are in seq order)
+        }
+        return best?.owner
+    }
+
+    private static let crockford = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+
+    /// The first 40 bits of SHA-256(program/participant) in Crockford base32, suffixed 2, 3, …
+    /// until no participant of the program holds it.
+    func assignedCode(for participant: String, sha256: Ledger.Hasher) -> String {
+        let digest = sha256(Array((name + "/" + participant).utf8))
+        var bits: UInt64 = 0
+        for byte in digest.prefix(5) { bits = bits << 8 | UInt64(byte) }
+        var symbols: [UInt8] = []
+        for index in stride(from: 35, through: 0, by: -5) {
+            symbols.append(Self.crockford[Int((bits >> UInt64(index)) & 0x1F)])
+        }
+        let base = String(decoding: symbols, as: UTF8.self)
+        guard codeOwners[base.asciiLowercased] != nil else { return base }
+        var suffix = 2
+        while codeOwners[(base + String(suffix)).asciiLowercased] != nil { suffix += 1 }
+        return base + String(suffix)
+    }
+}

@@ -1,0 +1,139 @@
+/// The referral ledger: one state machine for ingest, replay, import and verify.
+///
+/// `apply` takes the next fact, decides everything the contract asks of it (attribution,
+/// codes, reference rules, rewards, reversals) and returns the stored events it becomes —
+/// the fact at `head + 1`, its derived events after it — or throws a `LedgerError` and
+/// leaves the state exactly as it was. The ledger never writes anything; the caller does.
+public struct Ledger: Sendable {
+    /// SHA-256 of the given bytes; injected so that Core stays free of crypto libraries.
+    public typealias Hasher = @Sendable ([UInt8]) -> [UInt8]
+
+    var programs: [String: ProgramState] = [:]
+    let sha256: Hasher
+    /// The seq of the last event applied (0 for an empty log).
+    public private(set) var head: UInt64 = 0
+
+    /// An empty ledger (an empty log).
+    public init(sha256: @escaping Hasher) { self.sha256 = sha256 }
+
+    /// Applies `fact` as the next event of the log, recorded at `recordedAt`.
+    ///
+    /// - Returns: the stored fact followed by the events it derived, with consecutive seqs.
+    /// - Throws: the first state rule the fact breaks (SPEC §2 stage 3); nothing changes then.
+    public mutating func apply(_ fact: Fact, recordedAt: Timestamp) throws(LedgerError) -> [StoredEvent] {
+        do {
+            let events = try applyChecked(fact, recordedAt: recordedAt)
+            head += UInt64(events.count)
+            return events
+        } catch {
+            var error = error
+            error.id = fact.id
+            throw error
+        }
+    }
+
+    private mutating func applyChecked(_ fact: Fact, recordedAt: Timestamp) throws(LedgerError) -> [StoredEvent] {
+        var context = Derivation(fact: fact, seq: head + 1, recordedAt: recordedAt)
+        if case .program(let rules) = fact.payload {
+            try applyProgram(fact, rules: rules)
+            return [context.stored]
+        }
+        guard var program = programs[fact.program] else {
+            throw LedgerError(.unknownProgram, "program \(fact.program) has no program fact yet", field: "program")
+        }
+        // Work on a copy; write it back only when the fact is accepted.
+        programs[fact.program] = nil
+        defer { programs[fact.program] = program }
+        switch fact.payload {
+        case .program: break
+        case .signup(let participant, let code, let referrerCode, let visitor):
+            try program.signup(
+                participant: participant, code: code, referrerCode: referrerCode, visitor: visitor,
+                context: &context, sha256: sha256)
+        case .invite(let participant, _, _):
+            guard program.participants[participant] != nil else { throw Self.unknownParticipant(participant) }
+            program.adjustStats(of: participant) { $0.invites += 1 }
+        case .click(let code, let visitor, _):
+            guard let owner = program.codeOwners[code.asciiLowercased] else {
+                throw LedgerError(.unknownCode, "no participant of \(fact.program) has code \(code)", field: "code")
+            }
+            program.clicksByVisitor[visitor, default: []].append(Click(time: fact.time, seq: context.seq, owner: owner))
+            program.adjustStats(of: owner) { $0.clicks += 1 }
+        case .conversion(let participant, let order, let amount, let currency):
+            try program.convert(
+                participant: participant, order: order, amount: amount, currency: currency, context: &context)
+        case .refund(let order, let amount):
+            try program.refund(order: order, amount: amount, context: &context)
+        case .payout(let participant, let payout, let amount, let currency):
+            try program.payout(
+                participant: participant, payout: payout, amount: amount, currency: currency, at: fact.time)
+        case .payoutSettled(let payout):
+            try program.finishPayout(payout, settled: true)
+        case .payoutFailed(let payout, _):
+            try program.finishPayout(payout, settled: false)
+        }
+        return [context.stored] + context.derived
+    }
+
+    private mutating func applyProgram(_ fact: Fact, rules: Rules) throws(LedgerError) {
+        if var program = programs[fact.program] {
+            guard program.rules.currency == rules.currency else {
+                throw LedgerError(
+                    .currencyMismatch,
+                    "program \(fact.program) is in \(program.rules.currency); its currency cannot change to \(rules.currency)",
+                    field: "rules.currency")
+            }
+            program.rules = rules
+            programs[fact.program] = program
+        } else {
+            programs[fact.program] = ProgramState(name: fact.program, rules: rules)
+        }
+    }
+
+    static func unknownParticipant(_ id: String) -> LedgerError {
+        LedgerError(.unknownParticipant, "no participant \(id) in this program", field: "participant")
+    }
+}
+
+/// The events one fact becomes, built up as it is applied.
+struct Derivation {
+    let fact: Fact
+    let seq: UInt64
+    let recordedAt: Timestamp
+    var stored: StoredEvent
+    var derived: [StoredEvent] = []
+
+    init(fact: Fact, seq: UInt64, recordedAt: Timestamp) {
+        self.fact = fact
+        self.seq = seq
+        self.recordedAt = recordedAt
+        stored = StoredEvent(fact: fact, seq: seq, recordedAt: recordedAt)
+    }
+
+    /// The id and seq the next derived event gets.
+    var nextDerived: (id: String, seq: UInt64) {
+        (fact.id + "/" + String(derived.count + 1), seq + UInt64(derived.count) + 1)
+    }
+
+    /// Appends a derived event of `type` with the given type-specific members.
+    mutating func derive(_ type: DerivedType, _ members: [(String, JSONValue)]) {
+        let (id, eventSeq) = nextDerived
+        var fields = JSONObject(members)
+        fields["id"] = .string(id)
+        fields["seq"] = .integer(Int64(eventSeq))
+        fields["type"] = .string(type.rawValue)
+        fields["program"] = .string(fact.program)
+        fields["time"] = .string(fact.time.description)
+        fields["cause"] = .string(fact.id)
+        fields["recorded_at"] = .string(recordedAt.description)
+        derived.append(StoredEvent(fields: fields))
+    }
+}
+
+extension String {
+    /// The string with ASCII letters lower-cased (codes compare case-insensitively, ASCII).
+    var asciiLowercased: String {
+        guard utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return self }
+        return String(decoding: utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,112 @@
+/// What one cohort member contributes to the metrics of §8 (every field additive, so a
+/// program keeps the same numbers summed over all its participants).
+public struct MemberStats: Sendable, Hashable {
+    /// 1 when the member was itself attributed to a referrer.
+    public var referred: Int64 = 0
+    public var invites: Int64 = 0
+    public var clicks: Int64 = 0
+    /// Referees attributed to the member.
+    public var referredSignups: Int64 = 0
+    public var convertedReferees: Int64 = 0
+    public var referredRevenue: Int64 = 0
+    public var rewardCost: Int64 = 0
+    public var referredOrders: Int64 = 0
+    public var referredOrderAmount: Int64 = 0
+    public var selfReferrals: Int64 = 0
+
+    public init() {}
+}
+
+/// One reward a participant received, and how much of it has been reversed.
+struct RewardEntry: Sendable, Hashable {
+    var id: String
+    var amount: Int64
+    var reversed: Int64 = 0
+    var availableAt: Timestamp
+}
+
+/// A participant of one program.
+struct Participant: Sendable, Hashable {
+    var id: String
+    var code: String
+    var referrer: String?
+    var signupTime: Timestamp
+    var visitor: String?
+    /// Time of the first conversion (first by seq), when there was one.
+    var firstConversionTime: Timestamp?
+    /// Gross `referrer` and `levelN` rewards accrued, for the cap.
+    var capAccrued: Int64 = 0
+    /// Net rewards (rewards − reversals), for the leaderboard.
+    var netRewards: Int64 = 0
+    var rewards: [RewardEntry] = []
+    var reserved: Int64 = 0
+    var paid: Int64 = 0
+    /// Its metrics as a cohort member; `referredSignups` and `convertedReferees` also
+    /// count its qualifying referrals for tiers.
+    var stats = MemberStats()
+}
+
+/// An order (a conversion) and the rewards it derived, in derivation order.
+struct Order: Sendable, Hashable {
+    var participant: String
+    var amount: Int64
+    var refunded: Int64 = 0
+    /// (beneficiary, index into the beneficiary's `rewards`)
+    var rewards: [(participant: String, index: Int)] = []
+
+    static func == (lhs: Order, rhs: Order) -> Bool {
+        lhs.participant == rhs.participant && lhs.amount == rhs.amount && lhs.refunded == rhs.refunded
+            && lhs.rewards.elementsEqual(rhs.rewards, by: { $0.participant == $1.participant && $0.index == $1.index })
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(participant)
+        hasher.combine(amount)
+        hasher.combine(refunded)
+    }
+}
+
+/// A payout and where it stands.
+struct Payout: Sendable, Hashable {
+    enum State: Sendable, Hashable { case open, settled, failed }
+    var participant: String
+    var amount: Int64
+    var state: State
+}
+
+/// A click of a visitor on a participant's code.
+struct Click: Sendable, Hashable {
+    var time: Timestamp
+    var seq: UInt64
+    var owner: String
+}
+
+/// The state of one program, folded from its facts.
+struct ProgramState: Sendable {
+    var name: String
+    var rules: Rules
+    var participants: [String: Participant] = [:]
+    /// Lower-cased code → participant id.
+    var codeOwners: [String: String] = [:]
+    var clicksByVisitor: [String: [Click]] = [:]
+    var orders: [String: Order] = [:]
+    var payouts: [String: Payout] = [:]
+    /// The sum of every participant's `stats`.
+    var totals = MemberStats()
+    /// Participants with at least one referee.
+    var activeReferrers: Int64 = 0
+    /// Seconds ×1000 from each converted referee's signup to its first conversion.
+    var timeToConvertMillis = OrderStatistics()
+
+    init(name: String, rules: Rules) {
+        self.name = name
+        self.rules = rules
+    }
+
+    /// Applies `change` to the stats of `member` and to the program's totals alike.
+    mutating func adjustStats(of member: String, _ change: (inout MemberStats) -> Void) {
+        guard participants[member] != nil else { return }
+        change(&participants[member]!.stats)
+        change(&totals)
+    }
+}
