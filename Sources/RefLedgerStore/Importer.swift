@@ -1,0 +1,213 @@
+public import RefLedgerCore
+
+/// Builds a data directory from NDJSON: facts judged one by one as the daemon would, or
+/// stored events (an export) re-derived and checked against what they claim.
+public struct Importer {
+    /// A line that was refused (facts) — reported and skipped.
+    public struct Rejection: Sendable {
+        public var line: Int
+        public var error: LedgerError
+    }
+
+    /// What an import did.
+    public struct Summary: Sendable {
+        public var lines = 0
+        public var created = 0
+        public var duplicates = 0
+        public var rejected = 0
+        public var events: UInt64 = 0
+        public var head = EventLog.Head.empty
+    }
+
+    /// Why an import of stored events stopped: the first line that differs from what the
+    /// ledger re-derives (or that is not a stored event at all).
+    public struct Mismatch: Error, Sendable, CustomStringConvertible {
+        public var line: Int
+        public var message: String
+        public var description: String { "line \(line): \(message)" }
+    }
+
+    /// Events staged per transaction.
+    public var batchEvents = 10_000
+
+    public init() {}
+
+    /// Whether the first non-blank line of an input looks like a stored event (it has
+    /// `seq` and `hash`) rather than a fact.
+    public static func isStoredEvent(_ line: [UInt8]) -> Bool {
+        guard case .object(let object)? = try? JSONParser.parse(line) else { return false }
+        return object["seq"] != nil && object["hash"] != nil
+    }
+
+    /// Imports `reader` into `log`: stored events if its first non-blank line is one, else
+    /// facts. Returns the summary and whether the input was stored events.
+    public func run(
+        from reader: LineReader, into log: EventLog, onRejection: (Rejection) -> Void,
+        progress: (Int) -> Void = { _ in }
+    ) throws -> (summary: Summary, storedEvents: Bool) {
+        var lines = Lines(reader: reader)
+        let first = try lines.peekFirstContent()
+        if let first, Self.isStoredEvent(first) {
+            return (try importStored(from: &lines, into: log, progress: progress), true)
+        }
+        let writer = try LedgerWriter(log: log)
+        return (try importFacts(from: &lines, into: writer, onRejection: onRejection, progress: progress), false)
+    }
+
+    /// Lines of the input with their numbers; the first content line can be looked at first.
+    public struct Lines {
+        let reader: LineReader
+        private var pushedBack: (Int, LineReader.Line)?
+
+        public init(reader: LineReader) { self.reader = reader }
+
+        var maxLineBytes: Int { reader.maxLineBytes }
+
+        mutating func next() throws -> (number: Int, line: LineReader.Line)? {
+            if let line = pushedBack {
+                pushedBack = nil
+                return line
+            }
+            guard let line = try reader.nextLine() else { return nil }
+            return (reader.lineNumber, line)
+        }
+
+        /// The first line that is not blank, left to be read again.
+        mutating func peekFirstContent() throws -> [UInt8]? {
+            while let (number, line) = try next() {
+                if case .complete(let bytes) = line, Importer.isBlank(bytes) { continue }
+                pushedBack = (number, line)
+                if case .complete(let bytes) = line { return bytes }
+                return nil
+            }
+            return nil
+        }
+    }
+
+    static func isBlank(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D } }
+
+    /// Imports facts: each line decoded and applied in order; rejected lines are reported to
+    /// `onRejection` and store nothing.
+    public func importFacts(
+        from lines: inout Lines, into writer: LedgerWriter, onRejection: (Rejection) -> Void,
+        progress: (Int) -> Void = { _ in }
+    ) throws -> Summary {
+        var summary = Summary()
+        while let (number, line) = try lines.next() {
+            let outcome: LedgerWriter.Outcome
+            switch line {
+            case .tooLong(let count):
+                summary.lines += 1
+                outcome = .rejected(
+                    LedgerError(.tooLarge, "a fact may be at most \(FactDecoder.maxFactBytes) bytes; this line has \(count)"))
+            case .complete(let bytes):
+                if Self.isBlank(bytes) { continue }
+                summary.lines += 1
+                outcome = bytes.withUnsafeBytes { writer.submit($0) }
+            }
+            switch outcome {
+            case .created(let events):
+                summary.created += 1
+                summary.events += UInt64(events.count)
+            case .duplicate: summary.duplicates += 1
+            case .rejected(let error):
+                summary.rejected += 1
+                onRejection(Rejection(line: number, error: error))
+            }
+            if writer.stagedCount >= batchEvents {
+                _ = try writer.commit()
+                progress(summary.lines)
+            }
+        }
+        _ = try writer.commit()
+        summary.head = try writer.log.head()
+        return summary
+    }
+
+    /// Imports stored events (an export): every fact is applied again with its stored
+    /// `recorded_at`, and the fact, its decisions, its derived events, `prev` and `hash` must
+    /// all equal the input's; the first difference stops the import.
+    public func importStored(
+        from lines: inout Lines, into log: EventLog, progress: (Int) -> Void = { _ in }
+    ) throws -> Summary {
+        var summary = Summary()
+        var replay = LedgerReplay(ledger: try LedgerReplay.replay(log))
+        var prevHash = try log.head().hash
+        var expected: [StoredEvent] = []  // derived events the last fact re-derived, still to come
+        var batch: [EventLog.Entry] = []
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            _ = try log.append(batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+        var lastLine = 0
+        while let (number, line) = try lines.next() {
+            lastLine = number
+            guard case .complete(let bytes) = line else {
+                throw Mismatch(line: number, message: "line is over \(lines.maxLineBytes) bytes")
+            }
+            if Self.isBlank(bytes) { continue }
+            summary.lines += 1
+            let (stored, claimedPrev, claimedHash) = try Self.parseStored(bytes, line: number)
+            let rederived: StoredEvent
+            if LedgerReplay.isDerived(stored) {
+                guard !expected.isEmpty else {
+                    throw Mismatch(line: number, message: "derived event \(stored.id) was not derived by its cause")
+                }
+                rederived = expected.removeFirst()
+            } else {
+                guard expected.isEmpty else {
+                    throw Mismatch(line: number, message: "expected derived event \(expected[0].id) before \(stored.id)")
+                }
+                let step: LedgerReplay.Step
+                do {
+                    step = try replay.apply(stored: stored)
+                } catch {
+                    throw Mismatch(line: number, message: "fact \(stored.id) at seq \(stored.seq) is refused: \(error)")
+                }
+                rederived = step.rederived[0]
+                expected = Array(step.rederived.dropFirst())
+                summary.created += 1
+            }
+            let body = rederived.canonicalBody()
+            guard body == stored.canonicalBody() else {
+                throw Mismatch(
+                    line: number,
+                    message: "seq \(stored.seq) differs from what the ledger derives: stored "
+                        + String(decoding: stored.canonicalBody(), as: UTF8.self) + ", derived "
+                        + String(decoding: body, as: UTF8.self))
+            }
+            guard claimedPrev == prevHash else {
+                throw Mismatch(line: number, message: "seq \(stored.seq): prev does not match the previous hash")
+            }
+            let hash = try Chain.hash(prevHash: prevHash, bodyWithoutPrevAndHash: body)
+            guard hash == claimedHash else {
+                throw Mismatch(line: number, message: "seq \(stored.seq): hash does not match its content")
+            }
+            prevHash = hash
+            batch.append(EventLog.Entry(id: stored.id, seq: stored.seq, body: body))
+            summary.events += 1
+            if batch.count >= batchEvents {
+                try flush()
+                progress(summary.lines)
+            }
+        }
+        guard expected.isEmpty else {
+            throw Mismatch(line: lastLine, message: "the input ends before derived event \(expected[0].id)")
+        }
+        try flush()
+        summary.head = try log.head()
+        return summary
+    }
+
+    private static func parseStored(_ bytes: [UInt8], line: Int) throws -> (StoredEvent, [UInt8], [UInt8]) {
+        guard case .object(let object)? = try? JSONParser.parse(bytes),
+            let prev = object["prev"]?.stringValue.flatMap(Chain.bytes(fromHex:)),
+            let hash = object["hash"]?.stringValue.flatMap(Chain.bytes(fromHex:)),
+            object["seq"]?.integerValue != nil
+        else {
+            throw Mismatch(line: line, message: "not a stored event (JSON object with seq, prev and hash)")
+        }
+        return (try StoredEvent(parsing: bytes), prev, hash)
+    }
+}

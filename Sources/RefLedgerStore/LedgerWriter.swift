@@ -1,0 +1,116 @@
+import Foundation
+public import RefLedgerCore
+
+/// The single writer: judges facts in order (decode → idempotency → ledger), stages what
+/// they store, and appends a whole batch in one durable transaction.
+///
+/// Facts of a batch see the facts staged before them. Nothing is visible in the log until
+/// ``commit()`` returns; a failed commit leaves the log as it was and the writer rebuilt from
+/// it, so every staged fact of that batch must be answered with the error.
+///
+/// Not thread-safe: one thread (the writer's) uses it.
+public final class LedgerWriter {
+    /// What happened to one submitted fact.
+    public enum Outcome: Sendable {
+        /// Stored (once committed): the fact and the events it derived, without chain members.
+        case created([StoredEvent])
+        /// The same fact was stored before, at this seq; nothing new is stored.
+        case duplicate(seq: UInt64)
+        /// Refused; nothing stored.
+        case rejected(LedgerError)
+    }
+
+    /// The log written to.
+    public let log: EventLog
+    /// The ledger state, including staged facts.
+    public private(set) var ledger: Ledger
+    /// The clock that stamps `recorded_at` and judges `future_time`.
+    public let clock: @Sendable () -> Timestamp
+
+    private var staged: [EventLog.Entry] = []
+    /// Client fields and seq of staged facts, by id, for idempotency within a batch.
+    private var stagedFacts: [String: (seq: UInt64, client: JSONObject)] = [:]
+
+    /// Opens a writer over `log`, replaying it into a fresh ledger.
+    public init(log: EventLog, clock: @escaping @Sendable () -> Timestamp = Timestamp.now) throws {
+        self.log = log
+        self.clock = clock
+        self.ledger = try LedgerReplay.replay(log)
+    }
+
+    /// Events staged and not yet committed.
+    public var stagedCount: Int { staged.count }
+
+    /// Judges one fact given as JSON bytes (a body or an NDJSON line without its newline).
+    public func submit(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+        let now = clock()
+        do {
+            return try submit(FactDecoder.decode(bytes, now: now), recordedAt: now)
+        } catch {
+            return .rejected(error)
+        }
+    }
+
+    /// Judges one decoded fact: idempotency, then the ledger; stages what it stores.
+    public func submit(_ fact: Fact, recordedAt: Timestamp) -> Outcome {
+        do {
+            if let seq = try existing(fact) { return .duplicate(seq: seq) }
+            let events = try ledger.apply(fact, recordedAt: recordedAt)
+            for event in events {
+                staged.append(EventLog.Entry(id: event.id, seq: event.seq, body: event.canonicalBody()))
+            }
+            stagedFacts[fact.id] = (events[0].seq, fact.clientFields)
+            return .created(events)
+        } catch let error as LedgerError {
+            return .rejected(error)
+        } catch {
+            return .rejected(LedgerError(.storageFull, "the log could not be read: \(error)", id: fact.id))
+        }
+    }
+
+    /// The seq of the stored fact with this fact's id and content, nil if the id is new.
+    /// - Throws: `id_conflict` when the id is stored with other content.
+    private func existing(_ fact: Fact) throws -> UInt64? {
+        if let staged = stagedFacts[fact.id] {
+            guard staged.client == fact.clientFields else { throw Self.conflict(fact) }
+            return staged.seq
+        }
+        guard let seq = try log.seq(forID: fact.id) else { return nil }
+        guard let record = try log.record(at: seq) else { return nil }
+        let stored = try StoredEvent(parsing: record.body)
+        guard stored.clientFields == fact.clientFields else { throw Self.conflict(fact) }
+        return seq
+    }
+
+    private static func conflict(_ fact: Fact) -> LedgerError {
+        LedgerError(.idConflict, "id \(fact.id) is already stored with other content", field: "id", id: fact.id)
+    }
+
+    /// Appends everything staged in one durable transaction.
+    ///
+    /// - Returns: the chain links of the staged events, in seq order.
+    /// - Throws: `StoreError` (``StoreError/Code/storageFull`` among others); then nothing was
+    ///   stored and the ledger is rebuilt from the log, so the staged facts are gone.
+    public func commit() throws -> [EventLog.Link] {
+        guard !staged.isEmpty else { return [] }
+        defer {
+            staged.removeAll(keepingCapacity: true)
+            stagedFacts.removeAll(keepingCapacity: true)
+        }
+        do {
+            return try log.append(staged)
+        } catch {
+            ledger = try LedgerReplay.replay(log)
+            throw error
+        }
+    }
+}
+
+extension Timestamp {
+    /// The system clock, in milliseconds.
+    @Sendable public static func now() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(millisecondsSinceEpoch: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
+    }
+}
