@@ -78,3 +78,13 @@ extension Ledger {
         programs[name]?.participants.values.reduce(0) { $0 + $1.netRewards } ?? 0
     }
 }
+
+extension Ledger {
+    /// Number of participants of a program (0 if it does not exist).
+    public func participantCount(program name: String) -> Int { programs[name]?.participants.count ?? 0 }
+
+    /// The participant ids of a program, sorted.
+    public func participantIDs(program name: String) -> [String] {
+        programs[name]?.participants.keys.sorted() ?? []
+    }
+}

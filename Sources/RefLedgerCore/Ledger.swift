@@ -11,7 +11,7 @@ public struct Ledger: Sendable {
     var programs: [String: ProgramState] = [:]
     let sha256: Hasher
     /// The seq of the last event applied (0 for an empty log).
-    public private(set) var head: UInt64 = 0
+    public internal(set) var head: UInt64 = 0
 
     /// An empty ledger (an empty log).
     public init(sha256: @escaping Hasher) { self.sha256 = sha256 }

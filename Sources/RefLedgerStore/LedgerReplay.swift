@@ -53,9 +53,14 @@ public struct LedgerReplay {
         let head = try log.head().seq
         let end = min(last ?? head, head)
         guard end > 0 else { return replay.ledger }
+        var last: Step?
         try log.scan(from: 1, through: end) { record in
             let stored = try StoredEvent(parsing: record.body)
-            if !isDerived(stored) { _ = try replay.apply(stored: stored) }
+            if !isDerived(stored) { last = try replay.apply(stored: stored) }
+        }
+        // `end` may fall inside the last fact's derivation: its later events are not yet in force.
+        if let last, let final = last.rederived.last, final.seq > end {
+            replay.ledger.cut(after: end, derived: Array(last.rederived.dropFirst()))
         }
         return replay.ledger
     }

@@ -1,0 +1,55 @@
+extension Ledger {
+    /// Takes back the effects of the last applied fact's derived events with a seq above
+    /// `seq`, so that the ledger answers as of a position inside that fact's derivation
+    /// (SPEC §5/§8: events with a higher seq than `as_of` are ignored).
+    ///
+    /// Only for answering queries: a ledger cut this way must not apply further facts.
+    public mutating func cut(after seq: UInt64, derived events: [StoredEvent]) {
+        for event in events.reversed() where event.seq > seq {
+            guard let program = event.fields["program"]?.stringValue, var state = programs[program] else { continue }
+            programs[program] = nil
+            state.retract(event)
+            programs[program] = state
+        }
+        head = min(head, seq)
+    }
+}
+
+extension ProgramState {
+    /// The cohort member whose referee caused rewards of `order` (or of a signup reward).
+    private func costMember(order: String?, beneficiary: String, role: String) -> String? {
+        if let order, let buyer = orders[order]?.participant { return participants[buyer]?.referrer }
+        return role == "referrer" ? beneficiary : participants[beneficiary]?.referrer
+    }
+
+    /// Undoes one derived event that was the last of its kind to be applied.
+    mutating func retract(_ event: StoredEvent) {
+        guard let beneficiary = event.fields["participant"]?.stringValue,
+            let amount = event.fields["amount"]?.integerValue, participants[beneficiary] != nil
+        else { return }
+        let order = event.fields["order"]?.stringValue
+        switch event.type {
+        case "reward":
+            let role = event.fields["role"]?.stringValue ?? ""
+            guard let index = participants[beneficiary]!.rewards.lastIndex(where: { $0.id == event.id }) else { return }
+            participants[beneficiary]!.rewards.remove(at: index)
+            participants[beneficiary]!.netRewards -= amount
+            if role != "referee" { participants[beneficiary]!.capAccrued -= amount }
+            if let order { orders[order]?.rewards.removeAll { $0.participant == beneficiary && $0.index == index } }
+            if let member = costMember(order: order, beneficiary: beneficiary, role: role) {
+                adjustStats(of: member) { $0.rewardCost -= amount }
+            }
+        case "reversal":
+            guard let rewardID = event.fields["reward"]?.stringValue,
+                let index = participants[beneficiary]!.rewards.firstIndex(where: { $0.id == rewardID })
+            else { return }
+            participants[beneficiary]!.rewards[index].reversed -= amount
+            participants[beneficiary]!.netRewards += amount
+            if let order, let buyer = orders[order]?.participant, let member = participants[buyer]?.referrer {
+                adjustStats(of: member) { $0.rewardCost += amount }
+            }
+        default:
+            break
+        }
+    }
+}
