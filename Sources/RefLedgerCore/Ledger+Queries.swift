@@ -61,9 +61,24 @@ extension Ledger {
         func value(_ member: Participant) -> Int64 {
             order == .referees ? member.stats.referredSignups : member.netRewards
         }
-        let ranked = program.participants.values.filter { value($0) > 0 }
-            .sorted { value($0) != value($1) ? value($0) > value($1) : $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
-        let rows = ranked.prefix(limit).map { member -> JSONValue in
+        func precedes(_ a: Participant, _ b: Participant) -> Bool {
+            value(a) != value(b) ? value(a) > value(b) : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+        }
+        // Top `limit` by one pass, kept sorted: no sort of every participant.
+        var top: [Participant] = []
+        top.reserveCapacity(limit + 1)
+        for member in program.participants.values where value(member) > 0 {
+            if top.count == limit, let last = top.last, !precedes(member, last) { continue }
+            var low = 0
+            var high = top.count
+            while low < high {
+                let middle = (low + high) / 2
+                if precedes(top[middle], member) { low = middle + 1 } else { high = middle }
+            }
+            top.insert(member, at: low)
+            if top.count > limit { top.removeLast() }
+        }
+        let rows = top.map { member -> JSONValue in
             .object(
                 JSONObject([
                     ("participant", .string(member.id)), ("code", .string(member.code)),
