@@ -1,0 +1,227 @@
+import Synchronization
+
+extension EventLog {
+    /// Appends a batch in one durable transaction and returns each event's place in the chain.
+    ///
+    /// Entry `i` must have seq `head.seq + 1 + i`; each body must be a canonical JSON object
+    /// without `prev` and `hash`; ids must be new. The chain hashes are computed here
+    /// (``Chain``). When this returns, the batch is committed and synced; when it throws,
+    /// nothing of the batch is visible. An empty batch does nothing.
+    ///
+    /// When the map is full it grows (doubling, up to ``Options/maxMapSizeBytes``) and the
+    /// batch is retried. Once the log holds ``Options/dictionaryTrainingRecords`` records, the
+    /// first call after that also trains the compression dictionary (once).
+    ///
+    /// - Throws: ``StoreError``: ``StoreError/Code/storageFull`` (map at its limit, or disk
+    ///   full or failing; the log stays readable and writable),
+    ///   ``StoreError/Code/invalidArgument`` (seq out of order, malformed body, bad id),
+    ///   ``StoreError/Code/duplicateID``, ``StoreError/Code/readOnly``, or an LMDB failure.
+    public func append(_ batch: [Entry]) throws -> [Link] {
+        guard let writer else { throw StoreError(.readOnly, "the log at \(directory) is open read-only") }
+        if batch.isEmpty { return [] }
+        let head = headCache.withLock { $0 }
+        var links: [Link] = []
+        links.reserveCapacity(batch.count)
+        var values: [[UInt8]] = []
+        values.reserveCapacity(batch.count)
+        var prevHash = head.hash
+        for (index, entry) in batch.enumerated() {
+            let expected = head.seq + 1 + UInt64(index)
+            guard entry.seq == expected else {
+                throw StoreError(
+                    .invalidArgument,
+                    "entry \(index) has seq \(entry.seq), expected \(expected) (head is \(head.seq))"
+                )
+            }
+            let idBytes = entry.id.utf8.count
+            guard idBytes > 0, idBytes <= RecordFormat.maxKeyBytes else {
+                throw StoreError(
+                    .invalidArgument,
+                    "event id at seq \(entry.seq) is \(idBytes) bytes (1…\(RecordFormat.maxKeyBytes))"
+                )
+            }
+            guard entry.body.count <= RecordFormat.maxBodyBytes else {
+                throw StoreError(
+                    .invalidArgument,
+                    "body at seq \(entry.seq) is \(entry.body.count) bytes, over \(RecordFormat.maxBodyBytes)"
+                )
+            }
+            let hash = try chainHash(writer.hasher, prevHash: prevHash, body: entry.body, seq: entry.seq)
+            values.append(try writer.encode(body: entry.body, hash: hash))
+            links.append(Link(seq: entry.seq, hash: hash, prevHash: prevHash))
+            prevHash = hash
+        }
+        let newHead = Head(seq: head.seq + UInt64(batch.count), hash: prevHash)
+        try commitWrite { txn, handles in
+            for (index, entry) in batch.enumerated() {
+                let key = RecordFormat.key(entry.seq)
+                do {
+                    try txn.put(handles.log, key: key, value: values[index], flags: .append)
+                } catch LMDBError.keyExists {
+                    throw StoreError(
+                        .corrupted,
+                        "the log already holds seq \(entry.seq) although the head is \(head.seq)"
+                    )
+                }
+                do {
+                    try txn.put(handles.ids, key: Array(entry.id.utf8), value: key, flags: .noOverwrite)
+                } catch LMDBError.keyExists {
+                    throw StoreError(.duplicateID, "event id \"\(entry.id)\" is already in the log")
+                }
+            }
+            try txn.put(handles.meta, key: MetaKey.head, value: Self.encodeHead(newHead))
+        }
+        headCache.withLock { $0 = newHead }
+        trainDictionaryIfDue()
+        return links
+    }
+
+    /// The chain hash of one body, as a ``StoreError`` if the body is malformed.
+    func chainHash(_ hasher: ChainHasher, prevHash: [UInt8], body: [UInt8], seq: UInt64) throws(StoreError) -> [UInt8] {
+        let result = prevHash.withUnsafeBytes { prev in
+            body.withUnsafeBytes { bytes in
+                Result { () throws(JSONMembers.Malformed) in try hasher.hash(prevHash: prev, body: bytes) }
+            }
+        }
+        switch result {
+        case .success(let digest): return Array(digest)
+        case .failure(let malformed):
+            throw StoreError(
+                .invalidArgument,
+                "body at seq \(seq) is not a canonical event object: \(malformed.reason) at byte \(malformed.offset)"
+            )
+        }
+    }
+
+    static func encodeHead(_ head: Head) -> [UInt8] { RecordFormat.key(head.seq) + head.hash }
+
+    static func decodeHead(_ bytes: [UInt8]?) throws(StoreError) -> Head {
+        guard let bytes else { return .empty }
+        guard bytes.count == 8 + Chain.hashByteCount,
+            let seq = bytes.withUnsafeBytes({ RecordFormat.seq(fromKey: UnsafeRawBufferPointer(rebasing: $0[..<8])) })
+        else {
+            throw StoreError(.corrupted, "meta holds a damaged head (\(bytes.count) bytes)")
+        }
+        return Head(seq: seq, hash: Array(bytes[8...]))
+    }
+
+    /// Runs `body` in a write transaction and commits it; on `MDB_MAP_FULL` grows the map and
+    /// runs it again. Out of room for good, it throws ``StoreError/Code/storageFull`` with the
+    /// transaction aborted and the environment usable.
+    func commitWrite(_ body: (LMDB.Transaction, Handles) throws -> Void) throws {
+        while true {
+            do {
+                try gate.withShared { handles in
+                    let txn = try handles.environment.beginTransaction(readOnly: false)
+                    do {
+                        try body(txn, handles)
+                        try txn.commit()
+                    } catch {
+                        txn.abort()
+                        throw error
+                    }
+                }
+                return
+            } catch let error as LMDBError where error == .mapFull {
+                try growMap()
+            } catch let error as LMDBError where error.isOutOfSpace || error == .panic {
+                recoverAfterFailedCommit()
+                throw StoreError.storageFull("cannot write to \(directory): \(error)")
+            } catch let error as LMDBError {
+                throw StoreError.lmdb(error, "writing \(directory)")
+            }
+        }
+    }
+
+    /// Doubles the map, up to ``Options/maxMapSizeBytes``.
+    private func growMap() throws {
+        let limit = Self.cappedMapSize(options.maxMapSizeBytes ?? Int.max, options: options)
+        try gate.withExclusive { handles in
+            let current: Int
+            do throws(LMDBError) {
+                current = try handles.environment.info().mapSizeBytes
+            } catch {
+                throw StoreError.lmdb(error, "reading the map size")
+            }
+            guard current < limit else {
+                throw StoreError.storageFull(
+                    "the log at \(directory) reached its map size limit of \(limit) bytes (maxMapSizeBytes)"
+                )
+            }
+            let grown = current > limit / 2 ? limit : Self.cappedMapSize(current * 2, options: options)
+            do throws(LMDBError) {
+                try handles.environment.setMapSize(grown)
+            } catch {
+                throw StoreError.lmdb(error, "growing the map to \(grown) bytes")
+            }
+        }
+    }
+
+    /// After a failed commit: if LMDB marked the environment unusable (`MDB_PANIC`, after a
+    /// failed meta page write), reopens it so reads and later writes work again.
+    private func recoverAfterFailedCommit() {
+        let healthy: Bool
+        do {
+            healthy = try gate.withShared { handles in
+                do {
+                    try handles.environment.beginTransaction(readOnly: true).abort()
+                    return true
+                } catch LMDBError.panic {
+                    return false
+                }
+            }
+        } catch {
+            return
+        }
+        guard !healthy else { return }
+        try? gate.withExclusive { handles in
+            let mapSize = (try? handles.environment.info().mapSizeBytes) ?? options.initialMapSizeBytes
+            handles.environment.close()
+            var reopenOptions = options
+            reopenOptions.initialMapSizeBytes = mapSize
+            handles = try Self.openHandles(directory: directory, readOnly: false, options: reopenOptions)
+        }
+    }
+
+    /// Reads the head, checks that `log` ends there, and sets up the compression dictionary.
+    func loadWriterState() throws {
+        guard let writer else { return }
+        let (head, dictionaryID) = try withReadTransaction { txn, handles in
+            let head = try Self.decodeHead(try txn.get(handles.meta, key: MetaKey.head))
+            let cursor = try txn.openCursor(handles.log)
+            defer { cursor.close() }
+            let lastSeq = try cursor.last().map { entry in
+                guard let seq = RecordFormat.seq(fromKey: entry.key) else {
+                    throw StoreError(.corrupted, "the log holds a key of \(entry.key.count) bytes")
+                }
+                return seq
+            }
+            guard (lastSeq ?? 0) == head.seq else {
+                throw StoreError(.corrupted, "the log ends at seq \(lastSeq ?? 0) but its head says \(head.seq)")
+            }
+            let dictionaryID = try txn.get(handles.meta, key: MetaKey.currentDictionary).flatMap { bytes in
+                bytes.count == 4 ? bytes.withUnsafeBytes { RecordFormat.readUInt32($0, at: 0) } : nil
+            }
+            return (head, dictionaryID)
+        }
+        headCache.withLock { $0 = head }
+        guard options.useDictionary, let dictionaryID else { return }
+        let dictionary = try withReadTransaction { txn, handles in
+            try dictionaries.dictionary(
+                dictionaryID,
+                compressionLevel: options.compressionLevel,
+                txn: txn,
+                meta: handles.meta
+            )
+        }
+        guard let dictionary else {
+            throw StoreError(.corrupted, "meta names dictionary \(dictionaryID) but does not hold it")
+        }
+        do {
+            try writer.compressor.setDictionary(dictionary)
+        } catch {
+            throw StoreError.zstd(error, "loading dictionary \(dictionaryID)")
+        }
+        writer.dictionaryID = dictionaryID
+    }
+}
