@@ -53,7 +53,20 @@ public enum CanonicalJSON {
 
     /// Whether `a` sorts before `b` by UTF-16 code units (RFC 8785 §3.2.3).
     public static func keyPrecedes(_ a: String, _ b: String) -> Bool {
-        a.utf16.lexicographicallyPrecedes(b.utf16)
+        // UTF-8 byte order is code point order, which is UTF-16 order except where a
+        // character above U+FFFF meets one in U+E000…U+FFFF: only then compare UTF-16.
+        var a = a
+        var b = b
+        let byBytes: Bool? = a.withUTF8 { x in
+            b.withUTF8 { y in
+                for index in 0..<min(x.count, y.count) where x[index] != y[index] {
+                    if x[index] >= 0xEE || y[index] >= 0xEE { return nil }
+                    return x[index] < y[index]
+                }
+                return x.count < y.count
+            }
+        }
+        return byBytes ?? a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 
     /// Appends `integer` in decimal.

@@ -41,3 +41,16 @@ import Testing
         #expect(String(decoding: stored.canonicalBody(), as: UTF8.self).hasPrefix(#"{"attribution":"none","code":"ABCDEFGH","code_assigned":true,"id":"s1""#))
     }
 }
+
+@Suite struct CanonicalKeyOrderTests {
+    @Test func keysSortByUTF16CodeUnits() {
+        #expect(CanonicalJSON.keyPrecedes("a", "b"))
+        #expect(CanonicalJSON.keyPrecedes("ab", "abc"))
+        #expect(!CanonicalJSON.keyPrecedes("abc", "ab"))
+        #expect(CanonicalJSON.keyPrecedes("Z", "a"))
+        // RFC 8785's example: U+1F600 (surrogates D83D DE00) sorts before U+FB33 in UTF-16.
+        #expect(CanonicalJSON.keyPrecedes("\u{1F600}", "\u{FB33}"))
+        #expect(!CanonicalJSON.keyPrecedes("\u{FB33}", "\u{1F600}"))
+        #expect(CanonicalJSON.keyPrecedes("\u{00E9}", "\u{1F600}"))
+    }
+}
