@@ -18,16 +18,32 @@ var targets: [Target] = [
             .product(name: "Crypto", package: "swift-crypto"),
         ]
     ),
+    .target(
+        name: "RefLedgerServer",
+        dependencies: [
+            "RefLedgerCore", "RefLedgerStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]
+    ),
     .executableTarget(
         name: "refledger",
         dependencies: [
-            "RefLedgerCore", "RefLedgerStore",
+            "RefLedgerCore", "RefLedgerStore", "RefLedgerServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]
     ),
     .executableTarget(
         name: "refledger-bench",
-        dependencies: ["RefLedgerCore", "RefLedgerStore", "CLMDB"]
+        dependencies: ["RefLedgerCore", "RefLedgerStore", "RefLedgerServer", "RefLedgerTestSupport", "CLMDB"]
     ),
     .executableTarget(
         name: "refledger-torture",
@@ -46,6 +62,10 @@ var targets: [Target] = [
         name: "RefLedgerCLITests",
         dependencies: ["RefLedgerCore", "RefLedgerStore", "RefLedgerTestSupport"]
     ),
+    .testTarget(
+        name: "RefLedgerServerTests",
+        dependencies: ["RefLedgerCore", "RefLedgerStore", "RefLedgerServer", "RefLedgerTestSupport"]
+    ),
 ]
 
 for index in targets.indices where targets[index].type != .system {
@@ -63,6 +83,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // Hummingbird's default traits pull in swift-configuration, which the daemon does not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: targets
 )

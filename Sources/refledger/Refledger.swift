@@ -7,10 +7,12 @@ struct Refledger: AsyncParsableCommand {
         commandName: "refledger",
         abstract: "An event-sourced referral ledger: a tamper-evident log of referral facts and the rewards they earn.",
         discussion: """
+            serve runs the daemon on a Unix socket; post, query --socket and digest --socket talk to it. \
             Offline commands open the data directory read-only (import excepted) and may run beside a live daemon.
             """,
         subcommands: [
-            ImportCommand.self, ExportCommand.self, VerifyCommand.self, DigestCommand.self, QueryCommand.self,
+            ServeCommand.self, PostCommand.self, ImportCommand.self, ExportCommand.self, VerifyCommand.self,
+            DigestCommand.self, QueryCommand.self,
         ]
     )
 }

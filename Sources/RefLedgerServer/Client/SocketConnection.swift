@@ -1,0 +1,230 @@
+import Foundation
+
+/// One connected Unix stream socket: blocking reads and writes with timeouts, no SIGPIPE.
+struct SocketConnection {
+    private(set) var descriptor: Int32
+
+    /// Connects to the socket at `path`.
+    static func connect(path: String, timeoutSeconds: Int) throws(UnixHTTPClient.Failure) -> SocketConnection {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw failure("the socket path \(path) is too long (\(bytes.count) bytes)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw failure("socket(): \(String(cString: strerror(errno)))") }
+        if timeoutSeconds > 0 {
+            var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Foundation.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else {
+            let reason = String(cString: strerror(errno))
+            Foundation.close(descriptor)
+            throw failure("cannot connect to \(path): \(reason) (is `refledger serve` running?)")
+        }
+        return SocketConnection(descriptor: descriptor)
+    }
+
+    /// Writes every byte.
+    func writeAll(_ bytes: [UInt8]) throws(UnixHTTPClient.Failure) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { raw in
+                Foundation.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Self.failure("sending the request: \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
+
+    /// Reads what is there (at least one byte), or `nil` at the end of the stream.
+    func read(into buffer: inout [UInt8], maxBytes: Int = 32 << 10) throws(UnixHTTPClient.Failure) -> Int? {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: maxBytes))
+        while true {
+            let count = buffer.withUnsafeMutableBytes { raw in
+                Foundation.recv(descriptor, raw.baseAddress! + start, maxBytes, 0)
+            }
+            if count < 0 && errno == EINTR { continue }
+            buffer.removeLast(maxBytes - max(count, 0))
+            if count < 0 {
+                let reason = errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : String(cString: strerror(errno))
+                throw Self.failure("reading the response: \(reason)")
+            }
+            return count == 0 ? nil : count
+        }
+    }
+
+    /// Closes the socket; harmless when closed.
+    mutating func close() {
+        if descriptor >= 0 { Foundation.close(descriptor) }
+        descriptor = -1
+    }
+
+    private static func failure(_ text: String) -> UnixHTTPClient.Failure {
+        UnixHTTPClient.Failure(description: text, beforeResponse: true)
+    }
+}
+
+/// Reads one HTTP/1.1 response from a connection.
+struct ResponseReader {
+    struct Head {
+        var status: Int
+        var headers: [(name: String, value: String)]
+    }
+
+    static let maxHeadBytes = 64 << 10
+
+    let connection: SocketConnection
+    private var buffer: [UInt8] = []
+    private var position = 0
+
+    init(connection: SocketConnection) { self.connection = connection }
+
+    /// The status line and headers.
+    mutating func readHead() throws(UnixHTTPClient.Failure) -> Head {
+        var searchFrom = 0
+        while true {
+            if let end = find([13, 10, 13, 10], from: searchFrom) {
+                let text = String(decoding: buffer[0..<end], as: UTF8.self)
+                position = end + 4
+                return try parseHead(text)
+            }
+            searchFrom = max(0, buffer.count - 3)
+            guard buffer.count <= Self.maxHeadBytes else { throw failure("the response head is over 64 KiB") }
+            guard try connection.read(into: &buffer) != nil else {
+                throw UnixHTTPClient.Failure(
+                    description: "the daemon closed the connection without an answer",
+                    beforeResponse: buffer.isEmpty
+                )
+            }
+        }
+    }
+
+    /// The body, handed on in pieces; returns whether the connection may be reused.
+    mutating func readBody(
+        head: Head,
+        onBody: ([UInt8]) throws(UnixHTTPClient.Failure) -> Bool
+    ) throws(UnixHTTPClient.Failure)
+        -> Bool
+    {
+        let header = { (name: String) in head.headers.first { $0.name == name }?.value.lowercased() }
+        let closes = header("connection") == "close"
+        if header("transfer-encoding")?.contains("chunked") == true {
+            while true {
+                let line = try readLine()
+                let sizeText = line.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                guard let size = Int(sizeText, radix: 16), size >= 0 else { throw failure("bad chunk size \(line)") }
+                if size == 0 {
+                    while try !readLine().isEmpty {}
+                    return !closes
+                }
+                var remaining = size
+                while remaining > 0 {
+                    let piece = try take(upTo: remaining)
+                    remaining -= piece.count
+                    guard try onBody(piece) else { return false }
+                }
+                guard try readLine().isEmpty else { throw failure("a chunk does not end with CRLF") }
+            }
+        }
+        if let lengthText = header("content-length") {
+            guard let length = Int(lengthText), length >= 0 else { throw failure("bad Content-Length \(lengthText)") }
+            var remaining = length
+            while remaining > 0 {
+                let piece = try take(upTo: remaining)
+                remaining -= piece.count
+                guard try onBody(piece) else { return false }
+            }
+            return !closes
+        }
+        if head.status == 204 || head.status == 304 { return !closes }
+        while true {
+            if position < buffer.count {
+                let piece = Array(buffer[position...])
+                position = buffer.count
+                guard try onBody(piece) else { return false }
+            }
+            buffer.removeAll(keepingCapacity: true)
+            position = 0
+            guard try connection.read(into: &buffer) != nil else { return false }
+        }
+    }
+
+    private func parseHead(_ text: String) throws(UnixHTTPClient.Failure) -> Head {
+        let lines = text.components(separatedBy: "\r\n")
+        let statusParts = lines[0].split(separator: " ", maxSplits: 2)
+        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
+            throw failure("not an HTTP/1.1 response: \(lines[0])")
+        }
+        var headers: [(name: String, value: String)] = []
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers.append(
+                (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            )
+        }
+        return Head(status: status, headers: headers)
+    }
+
+    private mutating func readLine() throws(UnixHTTPClient.Failure) -> String {
+        while true {
+            if let end = find([13, 10], from: position) {
+                let line = String(decoding: buffer[position..<end], as: UTF8.self)
+                position = end + 2
+                return line
+            }
+            guard buffer.count - position <= Self.maxHeadBytes else { throw failure("a chunk header is too long") }
+            try fill()
+        }
+    }
+
+    /// Up to `count` buffered bytes (reading more when none are buffered).
+    private mutating func take(upTo count: Int) throws(UnixHTTPClient.Failure) -> [UInt8] {
+        if position >= buffer.count { try fill() }
+        let end = min(buffer.count, position + count)
+        let piece = Array(buffer[position..<end])
+        position = end
+        return piece
+    }
+
+    private mutating func fill() throws(UnixHTTPClient.Failure) {
+        if position > 0 {
+            buffer.removeFirst(position)
+            position = 0
+        }
+        guard try connection.read(into: &buffer) != nil else {
+            throw failure("the daemon closed the connection mid-response")
+        }
+    }
+
+    private func find(_ pattern: [UInt8], from start: Int) -> Int? {
+        guard buffer.count >= pattern.count, start <= buffer.count - pattern.count else { return nil }
+        var index = start
+        while index <= buffer.count - pattern.count {
+            if buffer[index] == pattern[0] && buffer[index..<index + pattern.count].elementsEqual(pattern) {
+                return index
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    private func failure(_ text: String) -> UnixHTTPClient.Failure {
+        UnixHTTPClient.Failure(description: text, beforeResponse: false)
+    }
+}

@@ -1,0 +1,81 @@
+import CoreMetrics
+import Metrics
+import RefLedgerCore
+
+import class Prometheus.PrometheusCollectorRegistry
+import struct Prometheus.PrometheusMetricsFactory
+
+/// The daemon's Prometheus metrics (`GET /metrics`), made through swift-metrics with a
+/// registry of its own (no global bootstrap, so several daemons could share a process).
+///
+/// - `refledger_events_total{type}`: stored events by type (facts and derived events)
+/// - `refledger_rejects_total{code}`: refused facts by §6 error code
+/// - `refledger_commit_duration_seconds`: durable commit latency (histogram)
+/// - `refledger_commit_facts`: facts per commit (histogram; `_sum / _count` is the mean)
+/// - `refledger_queue_facts`: facts waiting for the writer
+/// - `refledger_head_seq`: the committed head
+final class DaemonMetrics: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let eventsByType: [String: Counter]
+    private let rejectsByCode: [ErrorCode: Counter]
+    private let otherEvents: Counter
+    private let commitDuration: Timer
+    private let commitFacts: Recorder
+    private let queueFacts: Meter
+    private let headSeq: Meter
+
+    init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["refledger_commit_duration_seconds"] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .seconds(1),
+        ]
+        factory.valueHistogramBuckets["refledger_commit_facts"] = [
+            1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 10_000,
+        ]
+        self.registry = registry
+        let types = FactType.allCases.map(\.rawValue) + DerivedType.allCases.map(\.rawValue)
+        eventsByType = Dictionary(
+            uniqueKeysWithValues: types.map {
+                ($0, Counter(label: "refledger_events_total", dimensions: [("type", $0)], factory: factory))
+            }
+        )
+        otherEvents = Counter(label: "refledger_events_total", dimensions: [("type", "other")], factory: factory)
+        rejectsByCode = Dictionary(
+            uniqueKeysWithValues: ErrorCode.allCases.map {
+                ($0, Counter(label: "refledger_rejects_total", dimensions: [("code", $0.rawValue)], factory: factory))
+            }
+        )
+        commitDuration = Timer(label: "refledger_commit_duration_seconds", factory: factory)
+        commitFacts = Recorder(label: "refledger_commit_facts", factory: factory)
+        queueFacts = Meter(label: "refledger_queue_facts", factory: factory)
+        headSeq = Meter(label: "refledger_head_seq", factory: factory)
+    }
+
+    /// Counts stored events of `type`.
+    func stored(type: String, count: Int = 1) {
+        (eventsByType[type] ?? otherEvents).increment(by: count)
+    }
+
+    /// Counts one refused fact.
+    func rejected(_ code: ErrorCode) { rejectsByCode[code]?.increment() }
+
+    /// Records one commit: how many facts it judged and how long the durable write took.
+    func committed(facts: Int, nanoseconds: UInt64, head: UInt64) {
+        commitFacts.record(facts)
+        commitDuration.recordNanoseconds(Int64(clamping: nanoseconds))
+        headSeq.set(Int(clamping: head))
+    }
+
+    /// The number of facts waiting for the writer.
+    func queueDepth(_ facts: Int) { queueFacts.set(facts) }
+
+    /// The Prometheus text exposition of every metric.
+    func render() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

@@ -1,0 +1,189 @@
+import Hummingbird
+import NIOCore
+import RefLedgerCore
+import RefLedgerStore
+
+/// `POST /v1/events`: one fact (`application/json`, or any type but NDJSON) or an NDJSON batch.
+extension Routes {
+    func postEvents(_ request: Request) async -> Response {
+        let contentType = request.headers[.contentType] ?? ""
+        let media = contentType.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
+        if media == "application/x-ndjson" || media == "application/ndjson" { return await postBatch(request) }
+        return await postSingle(request)
+    }
+
+    /// One fact: 201 and its result when created, 200 and the first result when a duplicate,
+    /// else the error with its §6 status.
+    private func postSingle(_ request: Request) async -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: FactDecoder.maxFactBytes)
+        } catch is NIOTooManyBytesError {
+            return rejected(LedgerError(.tooLarge, "a fact may be at most \(FactDecoder.maxFactBytes) bytes"))
+        } catch {
+            return rejected(LedgerError(.badJSON, "the body could not be read: \(error)"))
+        }
+        let now = Timestamp.now()
+        let decoded = body.withUnsafeReadableBytes { bytes in
+            Result { () throws(LedgerError) in try FactDecoder.decode(bytes, now: now) }
+        }
+        let fact: Fact
+        switch decoded {
+        case .success(let value): fact = value
+        case .failure(let error): return rejected(error)
+        }
+        guard let outcome = await state.writer.submit([fact])?.first else { return Self.overloaded() }
+        do {
+            switch outcome {
+            case .created(let events, let links):
+                return Self.json(.created, try ResultJSON.created(events: events, links: links))
+            case .duplicate(let seq):
+                let log = state.log
+                return Self.json(
+                    .ok,
+                    try await state.readers.runIfActive { try ResultJSON.duplicate(seq: seq, log: log) }
+                )
+            case .rejected(let error):
+                return rejected(error)
+            }
+        } catch {
+            return Self.internalError(error)
+        }
+    }
+
+    private func rejected(_ error: LedgerError) -> Response {
+        state.metrics.rejected(error.code)
+        return Self.error(error)
+    }
+
+    /// An NDJSON batch: 200 and one result line per non-blank line, in order. The lines go to
+    /// the writer in chunks; the first chunk is admitted against the queue bound (else 503 for
+    /// the whole request), later ones follow it whatever the queue holds, one at a time.
+    private func postBatch(_ request: Request) async -> Response {
+        let maxBytes = state.configuration.maxBatchBytes
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBytes)
+        } catch is NIOTooManyBytesError {
+            return rejected(LedgerError(.tooLarge, "an NDJSON batch may be at most \(maxBytes) bytes"))
+        } catch {
+            return rejected(LedgerError(.badJSON, "the body could not be read: \(error)"))
+        }
+        let lines = NDJSONLines.ranges(in: body)
+        let chunkSize = max(1, state.configuration.maxLinesPerChunk)
+        let chunks = stride(from: 0, to: lines.count, by: chunkSize).map {
+            lines[$0..<min($0 + chunkSize, lines.count)]
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-ndjson"
+        guard let firstChunk = chunks.first else {
+            return Response(status: .ok, headers: headers, body: ResponseBody())
+        }
+        guard let first = await judge(firstChunk, of: body, beyondLimit: false) else { return Self.overloaded() }
+        let rest = chunks.dropFirst()
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(bytes: first))
+                for chunk in rest {
+                    let lines = await judge(chunk, of: body, beyondLimit: true) ?? overloadedLines(chunk.count)
+                    try await writer.write(ByteBuffer(bytes: lines))
+                }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
+    /// Decodes the lines, hands the facts to the writer, and returns the result lines; `nil`
+    /// when the writer did not admit them.
+    private func judge(_ lines: ArraySlice<Range<Int>>, of body: ByteBuffer, beyondLimit: Bool) async -> [UInt8]? {
+        let now = Timestamp.now()
+        var decoded: [Result<Fact, LedgerError>] = []
+        decoded.reserveCapacity(lines.count)
+        body.withUnsafeReadableBytes { bytes in
+            for range in lines {
+                let line = UnsafeRawBufferPointer(rebasing: bytes[range])
+                decoded.append(Result { () throws(LedgerError) in try FactDecoder.decode(line, now: now) })
+            }
+        }
+        let facts = decoded.compactMap { try? $0.get() }
+        guard let outcomes = await state.writer.submit(facts, beyondLimit: beyondLimit) else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity(lines.count * 96)
+        var next = outcomes.makeIterator()
+        for result in decoded {
+            switch result {
+            case .failure(let error): line(for: .rejected(error), into: &output)
+            case .success:
+                // The writer answers every fact it was given, in order.
+                let outcome =
+                    next.next() ?? .rejected(LedgerError(.storageFull, "the writer gave no answer for this fact"))
+                line(for: outcome, into: &output)
+            }
+            output.append(0x0A)
+        }
+        return output
+    }
+
+    private func line(for outcome: WriteOutcome, into output: inout [UInt8]) {
+        do {
+            switch outcome {
+            case .created(let events, let links):
+                output.append(contentsOf: try ResultJSON.created(events: events, links: links))
+            case .duplicate(let seq): output.append(contentsOf: try ResultJSON.duplicate(seq: seq, log: state.log))
+            case .rejected(let error):
+                state.metrics.rejected(error.code)
+                output.append(contentsOf: ResultJSON.errorLine(error))
+            }
+        } catch {
+            output.append(
+                contentsOf: ResultJSON.errorLine(
+                    LedgerError(.storageFull, "the result could not be read back: \(error)")
+                )
+            )
+        }
+    }
+
+    private func overloadedLines(_ count: Int) -> [UInt8] {
+        let line = ResultJSON.errorLine(LedgerError(.overloaded, "the daemon is shutting down; retry later")) + [0x0A]
+        return Array((0..<count).map { _ in line }.joined())
+    }
+}
+
+/// The lines of an NDJSON body.
+enum NDJSONLines {
+    /// The byte ranges of the non-blank lines of `body`, each without its `\n` (and without a
+    /// `\r` before it, so CRLF files work); a line of only spaces, tabs and `\r` is blank.
+    static func ranges(in body: ByteBuffer) -> [Range<Int>] {
+        body.withUnsafeReadableBytes { bytes in
+            var ranges: [Range<Int>] = []
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+                var contentEnd = end
+                if contentEnd > start, bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+                var blank = true
+                for index in start..<contentEnd
+                where !(bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0D) {
+                    blank = false
+                    break
+                }
+                if !blank { ranges.append(start..<contentEnd) }
+                start = end + 1
+            }
+            return ranges
+        }
+    }
+}
+
+extension Substring {
+    /// The text without leading and trailing spaces and tabs.
+    var trimmingSpaces: Substring {
+        var text = self
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return text
+    }
+}

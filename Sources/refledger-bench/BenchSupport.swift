@@ -1,0 +1,81 @@
+import Foundation
+
+/// Small helpers every benchmark uses: timing, percentiles, option parsing, JSON output.
+enum Bench {
+    /// Seconds elapsed while running `body`.
+    static func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// Nanoseconds now, monotonic.
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// The nearest-rank percentile `p` (0–1) of `samples` (sorted in place).
+    static func percentile(_ samples: inout [Double], _ p: Double) -> Double {
+        guard !samples.isEmpty else { return 0 }
+        samples.sort()
+        let rank = max(1, Int((p * Double(samples.count)).rounded(.up)))
+        return samples[min(rank, samples.count) - 1]
+    }
+
+    /// The integer value of `--name N` in `arguments`, or `fallback`.
+    static func option(_ name: String, in arguments: [String], default fallback: Int) -> Int {
+        guard let index = arguments.firstIndex(of: "--" + name), index + 1 < arguments.count,
+            let value = Int(arguments[index + 1])
+        else { return fallback }
+        return value
+    }
+
+    /// Resident set size of this process, in bytes (from /proc).
+    static func residentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+            return kilobytes * 1024
+        }
+        return 0
+    }
+
+    /// A fresh empty directory for one measurement.
+    static func scratchDirectory(_ name: String) throws -> String {
+        let path = NSTemporaryDirectory() + "refledger-bench-\(getpid())-" + name
+        try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Prints `object` as pretty, key-sorted JSON on standard output.
+    static func printJSON(_ object: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    /// `value` rounded to `places` decimals (for readable JSON).
+    static func round(_ value: Double, _ places: Int = 1) -> Double {
+        let scale = pow(10, Double(places))
+        return (value * scale).rounded() / scale
+    }
+
+    /// Progress on standard error (the JSON goes to standard output).
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data(("bench: " + text + "\n").utf8))
+    }
+}
+
+/// A small seeded generator (SplitMix64) for benchmark data.
+struct BenchRandom {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+import RefLedgerCore
+import RefLedgerServer
+import RefLedgerStore
+import Synchronization
+
+/// `refledger-bench ingest`: the real daemon (`refledger serve`, started from the folder of
+/// this executable) under (a) NDJSON batches of 1,000 facts on 4 connections and (b) one fact
+/// per request on 64 connections; events/s, latency percentiles, commits/s and facts per
+/// commit (from `/metrics`), the daemon's RSS; raw LMDB measured in the same run beside them;
+/// and the restart time over the log that (a) and (b) left (≥ 1,000,000 events by default).
+struct IngestBenchmark {
+    let batchFacts: Int
+    let singleFacts: Int
+    let batchConnections = 4
+    let batchLines = 1000
+    let singleConnections = 64
+    /// Participants signed up before the measured facts, which only reference them.
+    let population = 20_000
+
+    init(arguments: [String]) {
+        batchFacts = Bench.option("batch-facts", in: arguments, default: 1_000_000)
+        singleFacts = Bench.option("single-facts", in: arguments, default: 96_000)
+    }
+
+    func run() throws {
+        let directory = try Bench.scratchDirectory("ingest")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var daemon = try BenchDaemon(directory: directory)
+        defer { daemon.stop() }
+        let setup = IngestFacts.setup(population: population)
+        _ = try post(
+            batches: stride(from: 0, to: setup.count, by: batchLines).map {
+                Array(setup[$0..<min($0 + batchLines, setup.count)])
+            },
+            connections: 1,
+            socket: daemon.socketPath
+        )
+
+        Bench.note("(a) \(batchFacts) facts in NDJSON batches of \(batchLines) on \(batchConnections) connections")
+        let batchInput = IngestFacts.measured(count: batchFacts, population: population, prefix: "a")
+        let batches = stride(from: 0, to: batchInput.count, by: batchLines).map {
+            Array(batchInput[$0..<min($0 + batchLines, batchInput.count)])
+        }
+        let beforeA = try daemon.scrape()
+        let runA = try post(batches: batches, connections: batchConnections, socket: daemon.socketPath)
+        let afterA = try daemon.scrape()
+        let rssA = daemon.residentBytes()
+
+        Bench.note("(b) \(singleFacts) single-fact requests on \(singleConnections) connections")
+        let singleInput = IngestFacts.measured(count: singleFacts, population: population, prefix: "b")
+        let runB = try post(singles: singleInput, connections: singleConnections, socket: daemon.socketPath)
+        let afterB = try daemon.scrape()
+        let rssB = daemon.residentBytes()
+        let peakRSS = daemon.peakResidentBytes()
+
+        let meanFactsA = (afterA.factSum - beforeA.factSum) / max(1, afterA.commits - beforeA.commits)
+        let meanFactsB = (afterB.factSum - afterA.factSum) / max(1, afterB.commits - afterA.commits)
+        let meanValueBytes = 160
+        Bench.note("raw LMDB beside them")
+        let rawDirectory = try Bench.scratchDirectory("ingest-raw")
+        defer { try? FileManager.default.removeItem(atPath: rawDirectory) }
+        let raw1000 = try RawLMDB.measure(
+            directory: rawDirectory,
+            valueSizeBytes: meanValueBytes,
+            batchSize: 1000,
+            totalEvents: 500_000
+        )
+        let rawMean = try RawLMDB.measure(
+            directory: rawDirectory,
+            valueSizeBytes: meanValueBytes,
+            batchSize: max(1, Int(meanFactsB.rounded())),
+            totalEvents: 100_000
+        )
+        let raw1 = try RawLMDB.measure(
+            directory: rawDirectory,
+            valueSizeBytes: meanValueBytes,
+            batchSize: 1,
+            totalEvents: 3_000
+        )
+
+        let head = afterB.head
+        Bench.note("restart over \(head) events")
+        daemon.stop()
+        let restartStart = Bench.now()
+        daemon = try BenchDaemon(directory: directory, fresh: false)
+        let restartSeconds = Double(Bench.now() - restartStart) / 1e9
+        let restartRSS = daemon.residentBytes()
+        daemon.stop()
+        Bench.note("snapshot cost and replay in process")
+        let snapshot = try Self.snapshotCost(data: directory + "/data", population: population)
+
+        func phase(
+            _ run: PostRun,
+            _ before: Scrape,
+            _ after: Scrape,
+            connections: Int,
+            rss: Int,
+            rawBeside: Double
+        ) -> [String: Any] {
+            var latencies = run.latenciesMillis
+            let commits = after.commits - before.commits
+            return [
+                "connections": connections, "facts": run.facts, "failed": run.failed,
+                "events_stored": Int(after.head - before.head), "seconds": Bench.round(run.seconds, 3),
+                "facts_per_s": Bench.round(Double(run.facts) / run.seconds),
+                "events_per_s": Bench.round(Double(after.head - before.head) / run.seconds),
+                "requests": run.latenciesMillis.count,
+                "latency_ms": [
+                    "p50": Bench.round(Bench.percentile(&latencies, 0.5), 3),
+                    "p99": Bench.round(Bench.percentile(&latencies, 0.99), 3),
+                    "p99_9": Bench.round(Bench.percentile(&latencies, 0.999), 3),
+                ],
+                "commits": Int(commits), "commits_per_s": Bench.round(commits / run.seconds),
+                "mean_facts_per_commit": Bench.round((after.factSum - before.factSum) / max(1, commits), 1),
+                "daemon_rss_bytes": rss, "raw_lmdb_events_per_s_same_batch": Bench.round(rawBeside),
+                "ratio_to_raw": Bench.round(Double(run.facts) / run.seconds / rawBeside, 3),
+            ]
+        }
+        let results: [String: Any] = [
+            "a_ndjson_batches_1000_on_4": phase(
+                runA,
+                beforeA,
+                afterA,
+                connections: batchConnections,
+                rss: rssA,
+                rawBeside: raw1000
+            ),
+            "b_single_fact_on_64": phase(
+                runB,
+                afterA,
+                afterB,
+                connections: singleConnections,
+                rss: rssB,
+                rawBeside: rawMean
+            ),
+            "raw_lmdb": [
+                "value_bytes": meanValueBytes, "batch_1000_events_per_s": Bench.round(raw1000),
+                "batch_\(Int(meanFactsB.rounded()))_events_per_s": Bench.round(rawMean),
+                "batch_1_events_per_s": Bench.round(raw1), "mean_facts_per_commit_a": Bench.round(meanFactsA, 1),
+            ],
+            "restart": [
+                "events_in_log": Int(head), "seconds_to_first_answer": Bench.round(restartSeconds, 3),
+                "daemon_rss_bytes": restartRSS,
+            ],
+            "snapshot_per_commit": snapshot,
+            "daemon_peak_rss_bytes": peakRSS,
+            "targets": [
+                "a_events_per_s": 150_000, "b_events_per_s": 20_000, "b_p99_ms_max": 10, "restart_seconds_max": 1,
+            ],
+        ]
+        try Bench.printJSON(["benchmark": "ingest", "results": results])
+    }
+
+    /// What publishing a ledger snapshot at every commit would cost the writer: one fact
+    /// applied with no other reference to the ledger, and with a snapshot held (the held copy
+    /// makes the first mutation copy every dictionary it touches); and the replay rate that
+    /// start-up pays over this log.
+    static func snapshotCost(data: String, population: Int) throws -> [String: Any] {
+        let log = try EventLog.open(directory: data, readOnly: true)
+        defer { log.close() }
+        let events = try log.head().seq
+        var ledger = Ledger.standard()
+        let replaySeconds = try Bench.time { ledger = try LedgerReplay.replay(log) }
+        let now = Timestamp.now()
+        let facts = try IngestFacts.measured(count: 400, population: population, prefix: "c").map {
+            try FactDecoder.decode($0, now: now)
+        }
+        var alone: [Double] = []
+        var held: [Double] = []
+        for (index, fact) in facts.enumerated() {
+            let snapshot: Ledger? = index % 2 == 1 ? ledger : nil
+            let start = Bench.now()
+            _ = try? ledger.apply(fact, recordedAt: now)
+            let micros = Double(Bench.now() - start) / 1e3
+            if snapshot == nil { alone.append(micros) } else { held.append(micros) }
+            withExtendedLifetime(snapshot) {}
+        }
+        return [
+            "events_replayed": Int(events), "replay_events_per_s": Bench.round(Double(events) / replaySeconds),
+            "participants": ledger.participantCount(program: "bench"),
+            "apply_us_p50_alone": Bench.round(Bench.percentile(&alone, 0.5), 1),
+            "apply_us_p50_with_snapshot_held": Bench.round(Bench.percentile(&held, 0.5), 1),
+            "apply_us_p99_with_snapshot_held": Bench.round(Bench.percentile(&held, 0.99), 1),
+        ]
+    }
+
+    struct PostRun {
+        var facts = 0
+        var failed = 0
+        var seconds = 0.0
+        var latenciesMillis: [Double] = []
+    }
+
+    /// Posts NDJSON batches from `connections` threads (each takes the next batch).
+    private func post(batches: [[[UInt8]]], connections: Int, socket: String) throws -> PostRun {
+        let next = Atomic(0)
+        let bodies = batches.map { lines in Array(lines.map { $0 + [0x0A] }.joined()) }
+        return try measure(connections: connections, socket: socket) { client, run in
+            while true {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < bodies.count else { return }
+                let start = Bench.now()
+                let response = try client.request(
+                    "POST",
+                    "/v1/events",
+                    body: bodies[index],
+                    contentType: "application/x-ndjson"
+                )
+                run.latenciesMillis.append(Double(Bench.now() - start) / 1e6)
+                let lines = response.body.split(separator: 0x0A)
+                run.facts += batches[index].count
+                run.failed +=
+                    lines.filter { !$0.starts(with: Array(#"{"seq":"#.utf8)) }.count + batches[index].count
+                    - lines.count
+            }
+        }
+    }
+
+    /// Posts one fact per request from `connections` threads.
+    private func post(singles: [[UInt8]], connections: Int, socket: String) throws -> PostRun {
+        let next = Atomic(0)
+        return try measure(connections: connections, socket: socket) { client, run in
+            while true {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < singles.count else { return }
+                let start = Bench.now()
+                let response = try client.request(
+                    "POST",
+                    "/v1/events",
+                    body: singles[index],
+                    contentType: "application/json"
+                )
+                run.latenciesMillis.append(Double(Bench.now() - start) / 1e6)
+                run.facts += 1
+                if response.status != 201 { run.failed += 1 }
+            }
+        }
+    }
+
+    private func measure(
+        connections: Int,
+        socket path: String,
+        _ body: @escaping @Sendable (UnixHTTPClient, inout PostRun) throws -> Void
+    ) throws -> PostRun {
+        let runs = Mutex<[PostRun]>([])
+        let failures = Mutex<[String]>([])
+        let group = DispatchGroup()
+        let start = Bench.now()
+        for _ in 0..<connections {
+            group.enter()
+            Thread {
+                var run = PostRun()
+                do {
+                    try body(UnixHTTPClient(socketPath: path, timeoutSeconds: 120), &run)
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+                runs.withLock { $0.append(run) }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        let seconds = Double(Bench.now() - start) / 1e9
+        if let failure = failures.withLock({ $0.first }) { throw BenchFailure(description: failure) }
+        return runs.withLock { runs in
+            runs.reduce(into: PostRun(seconds: seconds)) { total, run in
+                total.facts += run.facts
+                total.failed += run.failed
+                total.latenciesMillis += run.latenciesMillis
+            }
+        }
+    }
+}
+
+struct BenchFailure: Error, CustomStringConvertible { var description: String }

@@ -1,0 +1,111 @@
+import Foundation
+import RefLedgerCore
+import RefLedgerStore
+import RefLedgerTestSupport
+
+/// `refledger-bench ledger`: the ledger's in-memory apply rate, durable import from NDJSON,
+/// full verify (chain + re-derivation + invariant), and query latency at the head.
+struct LedgerBenchmark {
+    let factCount: Int
+    let seed: UInt64
+
+    init(arguments: [String]) {
+        factCount = Bench.option("facts", in: arguments, default: 1_000_000)
+        seed = UInt64(Bench.option("seed", in: arguments, default: 7))
+    }
+
+    func run() throws {
+        Bench.note("generating \(factCount) facts (seed \(seed))")
+        let lines = TrafficGenerator.facts(seed: seed, count: factCount)
+        let now = Timestamp.now()
+
+        // 1. In-memory apply: decoded up front, then only Ledger.apply is timed.
+        var facts: [Fact] = []
+        facts.reserveCapacity(lines.count)
+        let decodeSeconds = Bench.time {
+            for line in lines { if let fact = try? FactDecoder.decode(Array(line.utf8), now: now) { facts.append(fact) } }
+        }
+        var ledger = Ledger.standard()
+        var accepted = 0
+        var events = 0
+        let applySeconds = Bench.time {
+            for fact in facts {
+                if let stored = try? ledger.apply(fact, recordedAt: now) {
+                    accepted += 1
+                    events += stored.count
+                }
+            }
+        }
+        Bench.note("applied \(facts.count) facts in memory")
+
+        // 2. Durable import from an NDJSON file, the way `refledger import` does it.
+        let directory = try Bench.scratchDirectory("ledger")
+        let file = directory + "/facts.ndjson"
+        try lines.joined(separator: "\n").appending("\n").write(toFile: file, atomically: false, encoding: .utf8)
+        let data = directory + "/data"
+        let descriptor = open(file, O_RDONLY)
+        let log = try EventLog.open(directory: data, readOnly: false)
+        var summary: Importer.Summary?
+        let importSeconds = try Bench.time {
+            let reader = try LineReader(fileDescriptor: descriptor)
+            summary = try Importer().run(from: reader, into: log, onRejection: { _ in }).summary
+        }
+        close(descriptor)
+        Bench.note("imported \(summary?.lines ?? 0) lines durably")
+
+        // 3. Full verify: chain, re-derivation, invariant.
+        var report: LogVerifier.Report?
+        let verifySeconds = try Bench.time { report = try LogVerifier().verify(log) }
+        let head = try log.head().seq
+
+        // 4. Query latency at the head, on the biggest program.
+        let writer = try LedgerWriter(log: log)
+        let program = biggestProgram(writer.ledger)
+        let participants = sampleParticipants(writer.ledger, program: program, count: 1000)
+        var metricsMicros: [Double] = []
+        var participantMicros: [Double] = []
+        for index in 0..<2000 {
+            let start = Bench.now()
+            _ = try Query(kind: .metrics(program: program)).answer(from: writer.ledger, seq: head, now: now)
+            metricsMicros.append(Double(Bench.now() - start) / 1000)
+            let participant = participants[index % max(1, participants.count)]
+            let start2 = Bench.now()
+            _ = try Query(kind: .participant(program: program, id: participant)).answer(from: writer.ledger, seq: head, now: now)
+            participantMicros.append(Double(Bench.now() - start2) / 1000)
+        }
+        log.close()
+        try? FileManager.default.removeItem(atPath: directory)
+
+        let results: [String: Any] = [
+            "facts_generated": lines.count,
+            "facts_decoded": facts.count,
+            "decode_facts_per_s": Bench.round(Double(lines.count) / decodeSeconds),
+            "apply_facts_per_s": Bench.round(Double(facts.count) / applySeconds),
+            "apply_accepted": accepted,
+            "apply_events": events,
+            "import_facts_per_s": Bench.round(Double(lines.count) / importSeconds),
+            "import_created": summary?.created ?? 0,
+            "import_rejected": summary?.rejected ?? 0,
+            "import_duplicates": summary?.duplicates ?? 0,
+            "events_in_log": head,
+            "verify_events_per_s": Bench.round(Double(head) / verifySeconds),
+            "verify_ok": report?.isValid ?? false,
+            "query_program": program,
+            "metrics_latency_us": ["p50": Bench.round(Bench.percentile(&metricsMicros, 0.5)),
+                                   "p99": Bench.round(Bench.percentile(&metricsMicros, 0.99))],
+            "participant_latency_us": ["p50": Bench.round(Bench.percentile(&participantMicros, 0.5)),
+                                       "p99": Bench.round(Bench.percentile(&participantMicros, 0.99))],
+            "rss_bytes": Bench.residentBytes(),
+            "targets": ["apply_facts_per_s": 1_000_000, "import_facts_per_s": 200_000, "query_p99_us": 1000],
+        ]
+        try Bench.printJSON(["benchmark": "ledger", "results": results])
+    }
+
+    private func biggestProgram(_ ledger: Ledger) -> String {
+        ledger.programNames.max { ledger.participantCount(program: $0) < ledger.participantCount(program: $1) } ?? ""
+    }
+
+    private func sampleParticipants(_ ledger: Ledger, program: String, count: Int) -> [String] {
+        Array(ledger.participantIDs(program: program).prefix(count))
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import RefLedgerCore
+import RefLedgerStore
+
+/// `refledger-bench store`: the durable append path of issue 2 against raw LMDB, bytes per
+/// event with and without the zstd dictionary, export and chain-verify rates.
+struct StoreBenchmark {
+    let eventsAtLargeBatch: Int
+
+    init(arguments: [String]) {
+        eventsAtLargeBatch = Bench.option("events", in: arguments, default: 1_000_000)
+    }
+
+    /// Facts of the kinds a referral service posts, ~200 bytes each as posted.
+    static func facts(count: Int) -> [[UInt8]] {
+        var random = BenchRandom(seed: 42)
+        let base = Timestamp(rfc3339: "2026-01-01T00:00:00Z")!.millisecondsSinceEpoch
+        return (0..<count).map { index in
+            let time = Timestamp(millisecondsSinceEpoch: base + Int64(index) * 1000 + Int64(random.next() % 1000))
+            let participant = "user-\(random.next() % 200_000)"
+            let line: String
+            switch random.next() % 4 {
+            case 0:
+                line = #"{"id":"evt-\#(index)","type":"invite","program":"spring-promo","time":"\#(time)","participant":"\#(participant)","channel":"email","invitee":"h-\#(random.next() % 1_000_000_000)"}"#
+            case 1:
+                line = #"{"id":"evt-\#(index)","type":"click","program":"spring-promo","time":"\#(time)","code":"C\#(random.next() % 100_000)X","visitor":"v-\#(random.next() % 10_000_000)","channel":"link"}"#
+            case 2:
+                line = #"{"id":"evt-\#(index)","type":"signup","program":"spring-promo","time":"\#(time)","participant":"\#(participant)-\#(index)","referrer_code":"C\#(random.next() % 100_000)X","visitor":"v-\#(random.next() % 10_000_000)"}"#
+            default:
+                line = #"{"id":"evt-\#(index)","type":"conversion","program":"spring-promo","time":"\#(time)","participant":"\#(participant)","order":"ord-\#(index)","amount":\#(500 + random.next() % 50_000),"currency":"USD"}"#
+            }
+            return Array(line.utf8)
+        }
+    }
+
+    struct AppendRun {
+        var eventsPerSecond: Double
+        var meanValueBytes: Double
+    }
+
+    /// Decode + canonical encode + hash + compress + put, one durable commit per `batch`.
+    static func appendPath(_ facts: [[UInt8]], batch: Int, directory: String, options: EventLog.Options) throws
+        -> (run: AppendRun, log: EventLog)
+    {
+        let log = try EventLog.open(directory: directory, readOnly: false, options: options)
+        let now = Timestamp(rfc3339: "2026-11-22T00:00:00Z")!
+        var seq: UInt64 = 0
+        var entries: [EventLog.Entry] = []
+        entries.reserveCapacity(batch)
+        let seconds = try Bench.time {
+            for line in facts {
+                let fact = try FactDecoder.decode(line, now: now)
+                seq += 1
+                let stored = StoredEvent(fact: fact, seq: seq, recordedAt: now)
+                entries.append(EventLog.Entry(id: fact.id, seq: seq, body: stored.canonicalBody()))
+                if entries.count == batch {
+                    _ = try log.append(entries)
+                    entries.removeAll(keepingCapacity: true)
+                }
+            }
+            if !entries.isEmpty { _ = try log.append(entries) }
+        }
+        let stats = try log.storageStats()
+        return (AppendRun(eventsPerSecond: Double(facts.count) / seconds,
+                          meanValueBytes: Double(stats.logValueBytes) / Double(max(1, stats.records))), log)
+    }
+
+    func run() throws {
+        let large = StoreBenchmark.facts(count: eventsAtLargeBatch)
+        var results: [String: Any] = [:]
+        var appendRows: [[String: Any]] = []
+        var dictionaryLog: EventLog?
+        for (batch, count) in [(1, 2_000), (100, 100_000), (10_000, eventsAtLargeBatch)] {
+            let facts = Array(large.prefix(count))
+            Bench.note("append path: \(count) events in batches of \(batch)")
+            let directory = try Bench.scratchDirectory("append-\(batch)")
+            let (run, log) = try Self.appendPath(facts, batch: batch, directory: directory, options: EventLog.Options())
+            let rawDirectory = try Bench.scratchDirectory("raw-\(batch)")
+            Bench.note("raw LMDB: \(count) values of \(Int(run.meanValueBytes)) bytes in batches of \(batch)")
+            let raw = try RawLMDB.measure(
+                directory: rawDirectory, valueSizeBytes: Int(run.meanValueBytes.rounded()), batchSize: batch, totalEvents: count)
+            try? FileManager.default.removeItem(atPath: rawDirectory)
+            appendRows.append([
+                "batch": batch, "events": count, "events_per_s": Bench.round(run.eventsPerSecond),
+                "raw_lmdb_events_per_s": Bench.round(raw), "ratio_to_raw": Bench.round(run.eventsPerSecond / raw, 3),
+                "commits_per_s": Bench.round(run.eventsPerSecond / Double(batch)),
+            ])
+            if batch == 10_000 { dictionaryLog = log } else { log.close(); try? FileManager.default.removeItem(atPath: directory) }
+        }
+        results["append"] = appendRows
+
+        guard let log = dictionaryLog else { return }
+        // Bytes per event: the same events without a dictionary.
+        let plainDirectory = try Bench.scratchDirectory("plain")
+        var plainOptions = EventLog.Options()
+        plainOptions.useDictionary = false
+        let sample = Array(large.prefix(200_000))
+        let (_, plainLog) = try Self.appendPath(sample, batch: 10_000, directory: plainDirectory, options: plainOptions)
+        let plainStats = try plainLog.storageStats()
+        let stats = try log.storageStats()
+        var canonicalBytes = 0
+        try log.scan(from: 1, through: UInt64(sample.count)) { record in canonicalBytes += try record.fullJSON().count }
+        let canonicalPerEvent = Double(canonicalBytes) / Double(sample.count)
+        let plainPerEvent = Double(plainStats.logValueBytes) / Double(plainStats.records)
+        let dictionaryPerEvent = Double(stats.logValueBytes) / Double(stats.records)
+        results["bytes_per_event"] = [
+            "canonical_json": Bench.round(canonicalPerEvent),
+            "record_zstd_no_dictionary": Bench.round(plainPerEvent),
+            "record_zstd_dictionary": Bench.round(dictionaryPerEvent),
+            "dictionary_ratio_to_canonical": Bench.round(dictionaryPerEvent / canonicalPerEvent, 3),
+            "no_dictionary_ratio_to_canonical": Bench.round(plainPerEvent / canonicalPerEvent, 3),
+            "data_file_bytes_per_event": Bench.round(Double(stats.dataFileBytes) / Double(stats.records)),
+            "records_by_codec": stats.recordsByCodec,
+        ]
+        plainLog.close()
+        try? FileManager.default.removeItem(atPath: plainDirectory)
+
+        // Export: full JSON of every event into one zstd stream (to /dev/null).
+        let head = try log.head().seq
+        Bench.note("export of \(head) events")
+        let devNull = open("/dev/null", O_WRONLY)
+        let writer = try Zstd.StreamWriter(fileDescriptor: devNull)
+        var line: [UInt8] = []
+        let exportSeconds = try Bench.time {
+            try log.scan(from: 1, through: head) { record in
+                line.removeAll(keepingCapacity: true)
+                line.append(contentsOf: try record.fullJSON())
+                line.append(0x0A)
+                try writer.write(line)
+            }
+            try writer.finish()
+        }
+        close(devNull)
+        Bench.note("verify of \(head) events")
+        var report: EventLog.ChainReport?
+        let verifySeconds = try Bench.time { report = try log.verifyChain(progress: nil) }
+        results["export_events_per_s"] = Bench.round(Double(head) / exportSeconds)
+        results["verify_chain_events_per_s"] = Bench.round(Double(head) / verifySeconds)
+        results["verify_ok"] = report?.isValid ?? false
+        results["events_in_log"] = head
+        results["rss_bytes"] = Bench.residentBytes()
+        results["targets"] = [
+            "append_10000_events_per_s": 300_000, "append_10000_ratio_to_raw": 0.3,
+            "dictionary_ratio_to_canonical_max": 0.4, "verify_events_per_s": 1_000_000,
+        ]
+        log.close()
+        try Bench.printJSON(["benchmark": "store", "results": results])
+    }
+}
