@@ -27,7 +27,7 @@ enum RawLMDB {
         try setup.commit()
 
         // Random-ish values: a fixed pseudo-random pattern, varied per event in its first bytes.
-        var generator = SplitMix64(seed: 0x5EED)
+        var generator = BenchRandom(seed: 0x5EED)
         var value = (0..<valueSizeBytes).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         let start = DispatchTime.now().uptimeNanoseconds
         var seq: UInt64 = 0
@@ -50,18 +50,5 @@ enum RawLMDB {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return Double(totalEvents) / seconds
-    }
-}
-
-/// A small, fast, seeded generator (SplitMix64) for benchmark data.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
