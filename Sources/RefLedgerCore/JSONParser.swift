@@ -182,17 +182,20 @@ public struct JSONParser {
     private mutating func parseString() throws(SyntaxError) -> String {
         position += 1
         let start = position
-        // Fast path: no escapes. Validate UTF-8 as we go via String(validating:).
+        var highBits: UInt8 = 0
+        // Fast path: no escapes. ASCII needs no validation; anything else is validated.
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
                 position += 1
+                if highBits & 0x80 == 0 { return String(decoding: slice, as: UTF8.self) }
                 guard let string = String(validating: slice, as: UTF8.self) else {
                     throw SyntaxError(message: "invalid UTF-8 in string", offset: start)
                 }
                 return string
             }
+            highBits |= byte
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character in string") }
             position += 1
