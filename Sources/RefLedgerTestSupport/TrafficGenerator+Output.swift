@@ -1,3 +1,5 @@
+import RefLedgerCore
+
 /// Bytes of the line being written; shared between copies of a writer until one of them
 /// starts a line (``FactWriter/reset()``), which then takes a copy of its own.
 final class ByteStorage: @unchecked Sendable {
@@ -233,18 +235,11 @@ struct FactWriter: Sendable {
         byte(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
-    /// "YYYY-MM-DD" of a day number since 1970-01-01 (H. Hinnant's civil-from-days), as its
+    /// "YYYY-MM-DD" of a day number since 1970-01-01 (`Timestamp.civilFromDays`), as its
     /// first 8 and last 2 bytes in memory order.
     private static func date(_ days: Int64) -> (UInt64, UInt16) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let civil = Timestamp.civilFromDays(Int(days))
+        let (year, month, day) = (Int64(civil.year), Int64(civil.month), Int64(civil.day))
         let digits: [Int64] = [
             year / 1000 % 10, year / 100 % 10, year / 10 % 10, year % 10, -1, month / 10, month % 10, -1, day / 10,
             day % 10,
