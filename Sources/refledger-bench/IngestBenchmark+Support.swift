@@ -1,6 +1,7 @@
 import Foundation
 import RefLedgerCore
 import RefLedgerServer
+import RefLedgerTestSupport
 
 /// Counters read from the daemon's `/metrics`.
 struct Scrape {
@@ -106,7 +107,7 @@ enum IngestFacts {
     }
 
     static func measured(count: Int, population: Int, prefix: String) -> [[UInt8]] {
-        var random = BenchRandom(seed: prefix == "a" ? 7 : 11)
+        var random = SeededGenerator(seed: prefix == "a" ? 7 : 11)
         let start = base + Int64(population) * 1000
         return (0..<count).map { index in
             let time = Timestamp(millisecondsSinceEpoch: start + Int64(index) * 10 + Int64(random.next() % 10))

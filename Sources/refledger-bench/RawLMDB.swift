@@ -1,5 +1,6 @@
 import Foundation
 import RefLedgerStore
+import RefLedgerTestSupport
 
 /// The raw LMDB baseline that refledger's own numbers are measured against.
 enum RawLMDB {
@@ -27,7 +28,7 @@ enum RawLMDB {
         try setup.commit()
 
         // Random-ish values: a fixed pseudo-random pattern, varied per event in its first bytes.
-        var generator = BenchRandom(seed: 0x5EED)
+        var generator = SeededGenerator(seed: 0x5EED)
         var value = (0..<valueSizeBytes).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         let start = DispatchTime.now().uptimeNanoseconds
         var seq: UInt64 = 0

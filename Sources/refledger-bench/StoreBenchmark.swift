@@ -1,6 +1,7 @@
 import Foundation
 import RefLedgerCore
 import RefLedgerStore
+import RefLedgerTestSupport
 
 /// `refledger-bench store`: the durable append path of issue 2 against raw LMDB, bytes per
 /// event with and without the zstd dictionary, export and chain-verify rates.
@@ -13,7 +14,7 @@ struct StoreBenchmark {
 
     /// Facts of the kinds a referral service posts, ~200 bytes each as posted.
     static func facts(count: Int) -> [[UInt8]] {
-        var random = BenchRandom(seed: 42)
+        var random = SeededGenerator(seed: 42)
         let base = Timestamp(rfc3339: "2026-01-01T00:00:00Z")!.millisecondsSinceEpoch
         return (0..<count).map { index in
             let time = Timestamp(millisecondsSinceEpoch: base + Int64(index) * 1000 + Int64(random.next() % 1000))
