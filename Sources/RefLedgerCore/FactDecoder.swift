@@ -47,8 +47,7 @@ public enum FactDecoder {
 
     private static func decodeObject(_ object: JSONObject, now: Timestamp) throws(LedgerError) -> Fact {
         let type = try factType(of: object)
-        let fields = envelope + FieldSpec.fields(of: type)
-        try checkUnknownAndMissing(object, allowed: fields, path: "")
+        try checkUnknownAndMissing(object, allowed: allowedFields[type] ?? [], path: "")
         var reader = FieldReader(object: object, path: "")
         let id = try reader.string("id", FieldRule.identifier)!
         let program = try reader.string("program", FieldRule.programName)!
@@ -63,7 +62,7 @@ public enum FactDecoder {
                 .futureTime, "time \(time) is more than 300 s ahead of the daemon's clock (\(now))", field: "time")
         }
         var clientFields = object
-        clientFields["time"] = .string(time.description)
+        if !isNormalized(timeText) { clientFields["time"] = .string(time.description) }
         return Fact(id: id, type: type, program: program, time: time, payload: payload, clientFields: clientFields)
     }
 
@@ -71,6 +70,28 @@ public enum FactDecoder {
         FieldSpec("id", required: true), FieldSpec("type", required: true),
         FieldSpec("program", required: true), FieldSpec("time", required: true),
     ]
+
+    /// Every field each fact type may have: the envelope, then its own.
+    private static let allowedFields: [FactType: [FieldSpec]] = Dictionary(
+        uniqueKeysWithValues: FactType.allCases.map { ($0, envelope + FieldSpec.fields(of: $0)) })
+
+    /// Whether a time that parsed is already written the normalized way
+    /// (`YYYY-MM-DDTHH:MM:SS.mmmZ`), so that normalizing would not change it.
+    private static func isNormalized(_ parsed: String) -> Bool {
+        let utf8 = parsed.utf8
+        guard utf8.count == 24 else { return false }
+        var position = 0
+        for byte in utf8 {
+            switch position {
+            case 10: if byte != UInt8(ascii: "T") { return false }
+            case 19: if byte != UInt8(ascii: ".") { return false }
+            case 23: if byte != UInt8(ascii: "Z") { return false }
+            default: break
+            }
+            position += 1
+        }
+        return true
+    }
 
     private static func factType(of object: JSONObject) throws(LedgerError) -> FactType {
         guard let value = object["type"] else { throw LedgerError(.missingField, "type is required", field: "type") }
@@ -85,7 +106,7 @@ public enum FactDecoder {
     }
 
     static func checkUnknownAndMissing(_ object: JSONObject, allowed: [FieldSpec], path: String) throws(LedgerError) {
-        for key in object.keys where !allowed.contains(where: { $0.name == key }) {
+        for (key, _) in object where !allowed.contains(where: { $0.name == key }) {
             throw LedgerError(.unknownField, "unknown field \(FieldReader.join(path, key))", field: FieldReader.join(path, key))
         }
         for spec in allowed where spec.required && object[spec.name] == nil {

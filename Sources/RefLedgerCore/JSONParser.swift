@@ -79,6 +79,7 @@ public struct JSONParser {
         guard depth <= Self.maxDepth else { throw error("nesting too deep") }
         position += 1
         var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(10)
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -108,7 +109,7 @@ public struct JSONParser {
             }
             guard bytes[position] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
             position += 1
-            return JSONObject(members)
+            return JSONObject(uniqueMembers: members)
         }
     }
 

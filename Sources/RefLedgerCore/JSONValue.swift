@@ -52,6 +52,12 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         for (key, value) in members { self[key] = value }
     }
 
+    /// An object of members whose keys the caller knows to be unique (the parser checked).
+    init(uniqueMembers: [(key: String, value: JSONValue)]) { members = uniqueMembers }
+
+    /// Makes room for `count` members without reallocating.
+    public mutating func reserveCapacity(_ count: Int) { members.reserveCapacity(count) }
+
     /// The member named `key`; setting `nil` removes it, setting a new key appends it.
     public subscript(key: String) -> JSONValue? {
         get {
@@ -79,7 +85,26 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     /// The members sorted by key as RFC 8785 orders them (UTF-16 code units).
     public var sortedMembers: [(key: String, value: JSONValue)] {
-        members.sorted { CanonicalJSON.keyPrecedes($0.key, $1.key) }
+        withSortedMemberIndices { members, order in order.map { members[$0] } }
+    }
+
+    /// Calls `body` with the members and their indices in RFC 8785 key order, sorted on the
+    /// stack (objects here have a handful of members).
+    func withSortedMemberIndices<R>(
+        _ body: ([(key: String, value: JSONValue)], UnsafeMutableBufferPointer<Int>) throws -> R
+    ) rethrows -> R {
+        try withUnsafeTemporaryAllocation(of: Int.self, capacity: members.count) { order in
+            for index in 0..<members.count {
+                // Insertion sort: stable, and fast for the few members an event has.
+                var slot = index
+                while slot > 0, CanonicalJSON.keyPrecedes(members[index].key, members[order[slot - 1]].key) {
+                    order[slot] = order[slot - 1]
+                    slot -= 1
+                }
+                order[slot] = index
+            }
+            return try body(members, order)
+        }
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {

@@ -10,6 +10,8 @@ public struct StoredEvent: Sendable, Hashable {
     /// `seq` and `recorded_at`.
     public init(fact: Fact, seq: UInt64, recordedAt: Timestamp) {
         var fields = fact.clientFields
+        // Room for seq and recorded_at, and for what a signup's decision adds.
+        fields.reserveCapacity(fields.count + 6)
         fields["seq"] = .integer(Int64(seq))
         fields["recorded_at"] = .string(recordedAt.description)
         self.fields = fields

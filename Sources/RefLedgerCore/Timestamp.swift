@@ -24,7 +24,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses an RFC 3339 date-time; `nil` when it is not one, names an impossible date, has
     /// more than 3 fraction digits, or falls outside years 0000–9999 once normalized to UTC.
     public init?(rfc3339 text: String) {
-        var utf8 = Array(text.utf8)
+        var text = text
+        guard let value = text.withUTF8({ Self.parse(rfc3339: $0) }) else { return nil }
+        self = value
+    }
+
+    private static func parse(rfc3339 utf8: UnsafeBufferPointer<UInt8>) -> Timestamp? {
         guard utf8.count >= 20 else { return nil }
         func digits(_ range: Range<Int>) -> Int? {
             var value = 0
@@ -67,7 +72,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             return nil
         }
         guard index == utf8.count else { return nil }
-        utf8 = []
         guard (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year),
             hour <= 23, minute <= 59, second <= 59
         else { return nil }
@@ -75,7 +79,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetMinutes * 60)
         let value = Timestamp(millisecondsSinceEpoch: seconds * 1000 + Int64(millis))
         guard value >= Self.earliest, value <= Self.latest else { return nil }
-        self = value
+        return value
     }
 
     /// The normalized form, `YYYY-MM-DDTHH:MM:SS.mmmZ`.
@@ -85,33 +89,30 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let secondsOfDay = Int(((totalSeconds % 86_400) + 86_400) % 86_400)
         let days = Int((totalSeconds - Int64(secondsOfDay)) / 86_400)
         let (year, month, day) = Self.civilFromDays(days)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24)
-        func append(_ value: Int, width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-                rest %= divisor
-                divisor /= 10
+        return String(unsafeUninitializedCapacity: 24) { bytes in
+            func put(_ value: Int, width: Int, at offset: Int) {
+                var rest = value
+                for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                    bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
             }
+            put(year, width: 4, at: 0)
+            bytes[4] = UInt8(ascii: "-")
+            put(month, width: 2, at: 5)
+            bytes[7] = UInt8(ascii: "-")
+            put(day, width: 2, at: 8)
+            bytes[10] = UInt8(ascii: "T")
+            put(secondsOfDay / 3600, width: 2, at: 11)
+            bytes[13] = UInt8(ascii: ":")
+            put(secondsOfDay / 60 % 60, width: 2, at: 14)
+            bytes[16] = UInt8(ascii: ":")
+            put(secondsOfDay % 60, width: 2, at: 17)
+            bytes[19] = UInt8(ascii: ".")
+            put(millis, width: 3, at: 20)
+            bytes[23] = UInt8(ascii: "Z")
+            return 24
         }
-        append(year, width: 4)
-        bytes.append(UInt8(ascii: "-"))
-        append(month, width: 2)
-        bytes.append(UInt8(ascii: "-"))
-        append(day, width: 2)
-        bytes.append(UInt8(ascii: "T"))
-        append(secondsOfDay / 3600, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        append(secondsOfDay / 60 % 60, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        append(secondsOfDay % 60, width: 2)
-        bytes.append(UInt8(ascii: "."))
-        append(millis, width: 3)
-        bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }

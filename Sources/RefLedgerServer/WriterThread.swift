@@ -192,6 +192,9 @@ final class WriterThread: @unchecked Sendable {
     private func process(_ batch: [Job], factCount: Int) {
         var outcomes: [[WriteOutcome]] = []
         outcomes.reserveCapacity(batch.count)
+        // One read transaction for every id of the batch; should it fail, each fact looks
+        // its own id up (and reports what goes wrong).
+        try? writer.prefetch(batch.flatMap(\.facts))
         for job in batch {
             var results: [WriteOutcome] = []
             results.reserveCapacity(job.facts.count)

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 extension EventLog {
@@ -20,37 +21,9 @@ extension EventLog {
         guard let writer else { throw StoreError(.readOnly, "the log at \(directory) is open read-only") }
         if batch.isEmpty { return [] }
         let head = headCache.withLock { $0 }
-        var links: [Link] = []
-        links.reserveCapacity(batch.count)
-        var values: [[UInt8]] = []
-        values.reserveCapacity(batch.count)
-        var prevHash = head.hash
-        for (index, entry) in batch.enumerated() {
-            let expected = head.seq + 1 + UInt64(index)
-            guard entry.seq == expected else {
-                throw StoreError(
-                    .invalidArgument,
-                    "entry \(index) has seq \(entry.seq), expected \(expected) (head is \(head.seq))"
-                )
-            }
-            let idBytes = entry.id.utf8.count
-            guard idBytes > 0, idBytes <= RecordFormat.maxKeyBytes else {
-                throw StoreError(
-                    .invalidArgument,
-                    "event id at seq \(entry.seq) is \(idBytes) bytes (1…\(RecordFormat.maxKeyBytes))"
-                )
-            }
-            guard entry.body.count <= RecordFormat.maxBodyBytes else {
-                throw StoreError(
-                    .invalidArgument,
-                    "body at seq \(entry.seq) is \(entry.body.count) bytes, over \(RecordFormat.maxBodyBytes)"
-                )
-            }
-            let hash = try chainHash(writer.hasher, prevHash: prevHash, body: entry.body, seq: entry.seq)
-            values.append(try writer.encode(body: entry.body, hash: hash))
-            links.append(Link(seq: entry.seq, hash: hash, prevHash: prevHash))
-            prevHash = hash
-        }
+        for (index, entry) in batch.enumerated() { try Self.check(entry, at: index, head: head) }
+        let (values, links) = try encode(batch, after: head, writer: writer)
+        let prevHash = links.last?.hash ?? head.hash
         let newHead = Head(seq: head.seq + UInt64(batch.count), hash: prevHash)
         try commitWrite { txn, handles in
             for (index, entry) in batch.enumerated() {
@@ -75,6 +48,88 @@ extension EventLog {
         trainDictionaryIfDue()
         return links
     }
+
+    /// Refuses an entry the log cannot take at position `index` of a batch after `head`.
+    private static func check(_ entry: Entry, at index: Int, head: Head) throws(StoreError) {
+        let expected = head.seq + 1 + UInt64(index)
+        guard entry.seq == expected else {
+            throw StoreError(
+                .invalidArgument,
+                "entry \(index) has seq \(entry.seq), expected \(expected) (head is \(head.seq))"
+            )
+        }
+        let idBytes = entry.id.utf8.count
+        guard idBytes > 0, idBytes <= RecordFormat.maxKeyBytes else {
+            throw StoreError(
+                .invalidArgument,
+                "event id at seq \(entry.seq) is \(idBytes) bytes (1…\(RecordFormat.maxKeyBytes))"
+            )
+        }
+        guard entry.body.count <= RecordFormat.maxBodyBytes else {
+            throw StoreError(
+                .invalidArgument,
+                "body at seq \(entry.seq) is \(entry.body.count) bytes, over \(RecordFormat.maxBodyBytes)"
+            )
+        }
+    }
+
+    /// The `log` values and chain links of a batch after `head`.
+    ///
+    /// The chain is sequential, compression is not: on a large batch one worker walks the
+    /// chain while the others compress slices of the batch, each with its own compressor.
+    private func encode(_ batch: [Entry], after head: Head, writer: WriterState) throws -> ([[UInt8]], [Link]) {
+        let count = batch.count
+        var links: [Link] = []
+        var values = [[UInt8]](repeating: [], count: count)
+        let chain = { () throws in
+            links.reserveCapacity(count)
+            var prevHash = head.hash
+            for entry in batch {
+                let hash = try self.chainHash(writer.hasher, prevHash: prevHash, body: entry.body, seq: entry.seq)
+                links.append(Link(seq: entry.seq, hash: hash, prevHash: prevHash))
+                prevHash = hash
+            }
+        }
+        let workers = writer.compressors.count
+        if workers == 1 || count < Self.parallelEncodingThreshold {
+            try chain()
+            for index in 0..<count { values[index] = try writer.encode(body: batch[index].body, with: writer.compressors[0]) }
+        } else {
+            // Task 0 walks the chain; tasks 1… compress slices, `workers` of them at a time.
+            let slices = 4 * workers
+            let failures = Mutex<[any Error]>([])
+            // At most `workers` tasks run at once: each takes a free compressor for its slice.
+            let idle = Mutex<[Int]>(Array(0..<workers))
+            try values.withUnsafeMutableBufferPointer { slots in
+                let output = UnsafeSlots(slots)
+                let chainTask = UnsafeTask(chain)
+                DispatchQueue.concurrentPerform(iterations: 1 + slices) { task in
+                    do {
+                        if task == 0 {
+                            try chainTask.run()
+                            return
+                        }
+                        let slice = task - 1
+                        guard let taken = idle.withLock({ $0.popLast() }) else {
+                            preconditionFailure("more encoding tasks at once than compressors")
+                        }
+                        defer { idle.withLock { $0.append(taken) } }
+                        for index in stride(from: slice * count / slices, to: (slice + 1) * count / slices, by: 1) {
+                            output.slots[index] = try writer.encode(body: batch[index].body, with: writer.compressors[taken])
+                        }
+                    } catch {
+                        failures.withLock { $0.append(error) }
+                    }
+                }
+                if let failure = failures.withLock({ $0.first }) { throw failure }
+            }
+        }
+        for index in 0..<count { RecordFormat.setHash(links[index].hash, in: &values[index]) }
+        return (values, links)
+    }
+
+    /// Batches at least this long are encoded on several threads.
+    static let parallelEncodingThreshold = 64
 
     /// The chain hash of one body, as a ``StoreError`` if the body is malformed.
     func chainHash(_ hasher: ChainHasher, prevHash: [UInt8], body: [UInt8], seq: UInt64) throws(StoreError) -> [UInt8] {
@@ -218,10 +273,23 @@ extension EventLog {
             throw StoreError(.corrupted, "meta names dictionary \(dictionaryID) but does not hold it")
         }
         do {
-            try writer.compressor.setDictionary(dictionary)
+            try writer.setDictionary(dictionary, id: dictionaryID)
         } catch {
             throw StoreError.zstd(error, "loading dictionary \(dictionaryID)")
         }
-        writer.dictionaryID = dictionaryID
     }
+}
+
+/// The slots of an array that parallel workers fill, each a disjoint set of indices.
+private struct UnsafeSlots<Element>: @unchecked Sendable {
+    // @unchecked: each index is written by exactly one worker, and read after all finished.
+    let slots: UnsafeMutableBufferPointer<Element>
+    init(_ slots: UnsafeMutableBufferPointer<Element>) { self.slots = slots }
+}
+
+/// A closure that one parallel worker runs while the caller waits for all of them.
+private struct UnsafeTask: @unchecked Sendable {
+    // @unchecked: run by exactly one worker; what it captures is not touched by the others.
+    let run: () throws -> Void
+    init(_ run: @escaping () throws -> Void) { self.run = run }
 }

@@ -111,12 +111,14 @@ extension EventLog {
         }
     }
 
-    /// What only the writing thread touches: the compressor, the hasher, the dictionary state.
+    /// What only the writing thread touches: the compressors, the hasher, the dictionary state.
     final class WriterState: @unchecked Sendable {
-        // @unchecked: used only by the single writing thread (EventLog's contract).
-        let compressor: Zstd.Compressor
+        // @unchecked: used only by the single writing thread (EventLog's contract); during an
+        // append, each compressor is lent to one worker of that append at a time.
+        /// One compressor per worker an append may use (compression runs in parallel).
+        let compressors: [Zstd.Compressor]
         let hasher = ChainHasher()
-        /// The dictionary `compressor` uses, if any.
+        /// The dictionary `compressors` use, if any.
         var dictionaryID: UInt32?
         /// Do not try training before the head reaches this seq (after a failed attempt).
         var nextTrainingAttemptSeq: UInt64 = 0
@@ -124,20 +126,28 @@ extension EventLog {
         var lastDictionaryError: String?
 
         init(compressionLevel: Int32) throws(StoreError) {
+            let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
             do {
-                compressor = try Zstd.Compressor(level: compressionLevel)
+                compressors = try (0..<workers).map { _ throws(ZstdError) in try Zstd.Compressor(level: compressionLevel) }
             } catch {
                 throw StoreError.zstd(error, "creating the compressor")
             }
         }
 
-        /// A `log` value for `body` with chain hash `hash`: compressed (with the current
-        /// dictionary if any), or raw when compression does not make it smaller.
-        func encode(body: [UInt8], hash: [UInt8]) throws(StoreError) -> [UInt8] {
+        /// Compresses later records with `dictionary`.
+        func setDictionary(_ dictionary: Zstd.PreparedDictionary, id: UInt32) throws(ZstdError) {
+            for compressor in compressors { try compressor.setDictionary(dictionary) }
+            dictionaryID = id
+        }
+
+        /// A `log` value for `body` with a zeroed hash (``RecordFormat/setHash(_:in:)`` fills
+        /// it in): compressed (with the current dictionary if any), or raw when compression
+        /// does not make it smaller.
+        func encode(body: [UInt8], with compressor: Zstd.Compressor) throws(StoreError) -> [UInt8] {
             var value: [UInt8] = []
             value.reserveCapacity(RecordFormat.prefixByteCount + body.count)
             let codec: RecordFormat.Codec = dictionaryID == nil ? .zstd : .zstdDictionary
-            RecordFormat.appendPrefix(codec: codec, dictionaryID: dictionaryID ?? 0, hash: hash, to: &value)
+            RecordFormat.appendPrefix(codec: codec, dictionaryID: dictionaryID ?? 0, hash: Chain.genesisHash, to: &value)
             var failure: ZstdError?
             body.withUnsafeBytes { bytes in
                 do throws(ZstdError) { try compressor.compress(bytes, appendingTo: &value) } catch { failure = error }
@@ -145,7 +155,7 @@ extension EventLog {
             if let failure { throw StoreError.zstd(failure, "compressing a record") }
             if value.count - RecordFormat.prefixByteCount >= body.count {
                 value.removeAll(keepingCapacity: true)
-                RecordFormat.appendPrefix(codec: .raw, dictionaryID: 0, hash: hash, to: &value)
+                RecordFormat.appendPrefix(codec: .raw, dictionaryID: 0, hash: Chain.genesisHash, to: &value)
                 value.append(contentsOf: body)
             }
             return value

@@ -49,11 +49,10 @@ extension EventLog {
         }
         dictionaries.insert(prepared, id: id)
         do {
-            try writer.compressor.setDictionary(prepared)
+            try writer.setDictionary(prepared, id: id)
         } catch {
             throw StoreError.zstd(error, "using the new dictionary")
         }
-        writer.dictionaryID = id
     }
 
     /// One more than the largest dictionary id in `meta` (1 for the first).

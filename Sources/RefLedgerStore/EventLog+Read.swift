@@ -23,6 +23,26 @@ extension EventLog {
         }
     }
 
+    /// The seqs of those of `ids` the log holds, found in one read transaction (in key order,
+    /// so that neighbouring ids share pages).
+    public func seqs(forIDs ids: [String]) throws -> [String: UInt64] {
+        let keys = ids.map { Array($0.utf8) }.filter { !$0.isEmpty && $0.count <= RecordFormat.maxKeyBytes }.sorted {
+            $0.lexicographicallyPrecedes($1)
+        }
+        return try withReadTransaction { txn, handles in
+            var found: [String: UInt64] = [:]
+            for key in keys {
+                guard let value = try txn.get(handles.ids, key: key) else { continue }
+                let id = String(decoding: key, as: UTF8.self)
+                guard let seq = value.withUnsafeBytes({ RecordFormat.seq(fromKey: $0) }) else {
+                    throw StoreError(.corrupted, "the id index holds a damaged seq for \"\(id)\"")
+                }
+                found[id] = seq
+            }
+            return found
+        }
+    }
+
     /// The record at `seq`, or `nil` if the log has none there.
     ///
     /// - Throws: ``StoreError`` (``StoreError/Code/corrupted`` if the record or its

@@ -93,36 +93,57 @@ public struct Importer {
         progress: (Int) -> Void = { _ in }
     ) throws -> Summary {
         var summary = Summary()
+        // Lines are decoded a run at a time, so that one read transaction finds which of the
+        // run's ids are already stored; then judged one by one, in order.
+        var run: [(number: Int, decoded: Result<Fact, LedgerError>, recordedAt: Timestamp)] = []
+        func judgeRun() throws {
+            try writer.prefetch(run.compactMap { try? $0.decoded.get() })
+            for (number, decoded, recordedAt) in run {
+                let outcome: LedgerWriter.Outcome
+                switch decoded {
+                case .success(let fact): outcome = writer.submit(fact, recordedAt: recordedAt)
+                case .failure(let error): outcome = .rejected(error)
+                }
+                switch outcome {
+                case .created(let events):
+                    summary.created += 1
+                    summary.events += UInt64(events.count)
+                case .duplicate: summary.duplicates += 1
+                case .rejected(let error):
+                    summary.rejected += 1
+                    onRejection(Rejection(line: number, error: error))
+                }
+                if writer.stagedCount >= batchEvents {
+                    _ = try writer.commit()
+                    progress(summary.lines)
+                }
+            }
+            run.removeAll(keepingCapacity: true)
+        }
         while let (number, line) = try lines.next() {
-            let outcome: LedgerWriter.Outcome
+            let now = writer.clock()
             switch line {
             case .tooLong(let count):
                 summary.lines += 1
-                outcome = .rejected(
-                    LedgerError(.tooLarge, "a fact may be at most \(FactDecoder.maxFactBytes) bytes; this line has \(count)"))
+                let error = LedgerError(
+                    .tooLarge, "a fact may be at most \(FactDecoder.maxFactBytes) bytes; this line has \(count)")
+                run.append((number, .failure(error), now))
             case .complete(let bytes):
                 if Self.isBlank(bytes) { continue }
                 summary.lines += 1
-                outcome = bytes.withUnsafeBytes { writer.submit($0) }
+                let decoded = Result { () throws(LedgerError) in try FactDecoder.decode(bytes, now: now) }
+                run.append((number, decoded, now))
             }
-            switch outcome {
-            case .created(let events):
-                summary.created += 1
-                summary.events += UInt64(events.count)
-            case .duplicate: summary.duplicates += 1
-            case .rejected(let error):
-                summary.rejected += 1
-                onRejection(Rejection(line: number, error: error))
-            }
-            if writer.stagedCount >= batchEvents {
-                _ = try writer.commit()
-                progress(summary.lines)
-            }
+            if run.count >= Self.runLength { try judgeRun() }
         }
+        try judgeRun()
         _ = try writer.commit()
         summary.head = try writer.log.head()
         return summary
     }
+
+    /// Lines decoded ahead of judging.
+    static let runLength = 4096
 
     /// Imports stored events (an export): every fact is applied again with its stored
     /// `recorded_at`, and the fact, its decisions, its derived events, `prev` and `hash` must

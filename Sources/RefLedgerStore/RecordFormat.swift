@@ -59,6 +59,12 @@ enum RecordFormat {
         )
     }
 
+    /// Writes `hash` into the prefix of the record `value`.
+    static func setHash(_ hash: [UInt8], in value: inout [UInt8]) {
+        precondition(hash.count == Chain.hashByteCount && value.count >= prefixByteCount, "bad record prefix")
+        value.replaceSubrange(headerByteCount..<prefixByteCount, with: hash)
+    }
+
     /// Appends a record's header and hash to `output`.
     static func appendPrefix(codec: Codec, dictionaryID: UInt32, hash: [UInt8], to output: inout [UInt8]) {
         precondition(hash.count == Chain.hashByteCount, "hash must be 32 bytes")

@@ -9,6 +9,13 @@ enum Bench {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
+    /// CPU time the calling thread has used, in nanoseconds.
+    static func threadCPUNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+
     /// Nanoseconds now, monotonic.
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 

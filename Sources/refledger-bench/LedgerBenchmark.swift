@@ -8,8 +8,11 @@ import RefLedgerTestSupport
 struct LedgerBenchmark {
     let factCount: Int
     let seed: UInt64
+    /// Only decode and in-memory apply (`--apply-only`), for quick looks while tuning.
+    let applyOnly: Bool
 
     init(arguments: [String]) {
+        applyOnly = arguments.contains("--apply-only")
         factCount = Bench.option("facts", in: arguments, default: 1_000_000)
         seed = UInt64(Bench.option("seed", in: arguments, default: 7))
     }
@@ -37,6 +40,16 @@ struct LedgerBenchmark {
             }
         }
         Bench.note("applied \(facts.count) facts in memory")
+        if applyOnly {
+            return try Bench.printJSON([
+                "benchmark": "ledger",
+                "results": [
+                    "decode_facts_per_s": Bench.round(Double(lines.count) / decodeSeconds),
+                    "apply_facts_per_s": Bench.round(Double(facts.count) / applySeconds),
+                    "apply_accepted": accepted, "apply_events": events,
+                ],
+            ])
+        }
 
         // 2. Durable import from an NDJSON file, the way `refledger import` does it.
         let directory = try Bench.scratchDirectory("ledger")

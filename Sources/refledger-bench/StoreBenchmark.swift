@@ -7,9 +7,12 @@ import RefLedgerTestSupport
 /// event with and without the zstd dictionary, export and chain-verify rates.
 struct StoreBenchmark {
     let eventsAtLargeBatch: Int
+    /// Only the stage breakdown (`--stages-only`), for quick looks while tuning.
+    let stagesOnly: Bool
 
     init(arguments: [String]) {
         eventsAtLargeBatch = Bench.option("events", in: arguments, default: 1_000_000)
+        stagesOnly = arguments.contains("--stages-only")
     }
 
     /// Facts of the kinds a referral service posts, ~200 bytes each as posted.
@@ -66,9 +69,53 @@ struct StoreBenchmark {
                           meanValueBytes: Double(stats.logValueBytes) / Double(max(1, stats.records))), log)
     }
 
+    /// Nanoseconds per event of each stage of the append path, measured apart (batches of
+    /// 10,000): where the time of `append` goes.
+    static func stages(_ facts: [[UInt8]], directory: String) throws -> [String: Any] {
+        let now = Timestamp(rfc3339: "2026-11-22T00:00:00Z")!
+        let cpuStart = Bench.threadCPUNanoseconds()
+        var decoded: [Fact] = []
+        decoded.reserveCapacity(facts.count)
+        let decode = try Bench.time { for line in facts { decoded.append(try FactDecoder.decode(line, now: now)) } }
+        var stored: [StoredEvent] = []
+        stored.reserveCapacity(facts.count)
+        let build = Bench.time {
+            for (index, fact) in decoded.enumerated() {
+                stored.append(StoredEvent(fact: fact, seq: UInt64(index + 1), recordedAt: now))
+            }
+        }
+        var entries: [EventLog.Entry] = []
+        entries.reserveCapacity(facts.count)
+        let encode = Bench.time {
+            for event in stored { entries.append(EventLog.Entry(id: event.id, seq: event.seq, body: event.canonicalBody())) }
+        }
+        let log = try EventLog.open(directory: directory, readOnly: false, options: EventLog.Options())
+        defer { log.close() }
+        let append = try Bench.time {
+            var start = 0
+            while start < entries.count {
+                let end = min(start + 10_000, entries.count)
+                _ = try log.append(Array(entries[start..<end]))
+                start = end
+            }
+        }
+        let perEvent = { (seconds: Double) in Bench.round(seconds * 1e9 / Double(max(1, facts.count))) }
+        let cpu = Double(Bench.threadCPUNanoseconds() - cpuStart) / 1e9
+        return [
+            "total_wall_ns": perEvent(decode + build + encode + append), "total_thread_cpu_ns": perEvent(cpu),
+            "events": facts.count, "decode_ns": perEvent(decode), "stored_event_ns": perEvent(build),
+            "canonical_json_ns": perEvent(encode), "log_append_ns": perEvent(append),
+        ]
+    }
+
     func run() throws {
         let large = StoreBenchmark.facts(count: eventsAtLargeBatch)
         var results: [String: Any] = [:]
+        let stageDirectory = try Bench.scratchDirectory("stages")
+        Bench.note("stages of the append path, apart")
+        results["append_stages_per_event"] = try Self.stages(Array(large.prefix(200_000)), directory: stageDirectory)
+        try? FileManager.default.removeItem(atPath: stageDirectory)
+        if stagesOnly { return try Bench.printJSON(["benchmark": "store", "results": results]) }
         var appendRows: [[String: Any]] = []
         var dictionaryLog: EventLog?
         for (batch, count) in [(1, 2_000), (100, 100_000), (10_000, eventsAtLargeBatch)] {
