@@ -55,6 +55,12 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     /// An object of members whose keys the caller knows to be unique (the parser checked).
     init(uniqueMembers: [(key: String, value: JSONValue)]) { members = uniqueMembers }
 
+    /// Appends a member whose key the caller knows to be absent.
+    mutating func appendNew(_ key: String, _ value: JSONValue) {
+        assert(self[key] == nil, "appendNew(\(key)) on an object that has it")
+        members.append((key, value))
+    }
+
     /// Makes room for `count` members without reallocating.
     public mutating func reserveCapacity(_ count: Int) { members.reserveCapacity(count) }
 

@@ -40,21 +40,20 @@ extension ProgramState {
         let finalCode = code ?? assignedCode(for: id, sha256: sha256)
         codeOwners[finalCode.asciiLowercased] = id
         var member = Participant(id: id, code: finalCode, signupTime: time, visitor: visitor)
-        var stored = context.stored.fields
-        stored["code"] = .string(finalCode)
-        if assigned { stored["code_assigned"] = .bool(true) }
-        stored["attribution"] = .string(attribution.rawValue)
+        // In place: the derivation holds the only reference to the stored fields.
+        context.stored.fields["code"] = .string(finalCode)
+        if assigned { context.stored.fields["code_assigned"] = .bool(true) }
+        context.stored.fields["attribution"] = .string(attribution.rawValue)
         switch attribution {
         case .referrerCode, .click:
             member.referrer = candidate
             member.stats.referred = 1
-            stored["referrer"] = .string(candidate!)
+            context.stored.fields["referrer"] = .string(candidate!)
         case .selfReferral:
-            stored["self_referrer"] = .string(candidate!)
+            context.stored.fields["self_referrer"] = .string(candidate!)
         case .none, .unknownCode:
             break
         }
-        context.stored.fields = stored
         participants[id] = member
         totals.referred += member.stats.referred
 

@@ -12,6 +12,8 @@ public struct Ledger: Sendable {
     let sha256: Hasher
     /// The seq of the last event applied (0 for an empty log).
     public internal(set) var head: UInt64 = 0
+    /// The last `recorded_at` written out: facts of one commit share it.
+    private var lastRecordedAt: (time: Timestamp, text: String)?
 
     /// An empty ledger (an empty log).
     public init(sha256: @escaping Hasher) { self.sha256 = sha256 }
@@ -33,7 +35,8 @@ public struct Ledger: Sendable {
     }
 
     private mutating func applyChecked(_ fact: Fact, recordedAt: Timestamp) throws(LedgerError) -> [StoredEvent] {
-        var context = Derivation(fact: fact, seq: head + 1, recordedAt: recordedAt)
+        if lastRecordedAt?.time != recordedAt { lastRecordedAt = (recordedAt, recordedAt.description) }
+        var context = Derivation(fact: fact, seq: head + 1, recordedAtText: lastRecordedAt!.text)
         if case .program(let rules) = fact.payload {
             try applyProgram(fact, rules: rules)
             return [context.stored]
@@ -99,15 +102,18 @@ public struct Ledger: Sendable {
 struct Derivation {
     let fact: Fact
     let seq: UInt64
-    let recordedAt: Timestamp
+    /// `recorded_at` and the fact's `time`, written out once for all its events.
+    let recordedAtText: String
+    let timeText: String
     var stored: StoredEvent
     var derived: [StoredEvent] = []
 
-    init(fact: Fact, seq: UInt64, recordedAt: Timestamp) {
+    init(fact: Fact, seq: UInt64, recordedAtText: String) {
         self.fact = fact
         self.seq = seq
-        self.recordedAt = recordedAt
-        stored = StoredEvent(fact: fact, seq: seq, recordedAt: recordedAt)
+        self.recordedAtText = recordedAtText
+        timeText = fact.clientFields["time"]?.stringValue ?? fact.time.description
+        stored = StoredEvent(fact: fact, seq: seq, recordedAtText: recordedAtText)
     }
 
     /// The id and seq the next derived event gets.
@@ -115,17 +121,20 @@ struct Derivation {
         (fact.id + "/" + String(derived.count + 1), seq + UInt64(derived.count) + 1)
     }
 
-    /// Appends a derived event of `type` with the given type-specific members.
+    /// Appends a derived event of `type` with the given type-specific members (none of them
+    /// an envelope member).
     mutating func derive(_ type: DerivedType, _ members: [(String, JSONValue)]) {
         let (id, eventSeq) = nextDerived
-        var fields = JSONObject(members)
-        fields["id"] = .string(id)
-        fields["seq"] = .integer(Int64(eventSeq))
-        fields["type"] = .string(type.rawValue)
-        fields["program"] = .string(fact.program)
-        fields["time"] = .string(fact.time.description)
-        fields["cause"] = .string(fact.id)
-        fields["recorded_at"] = .string(recordedAt.description)
+        var fields = JSONObject()
+        fields.reserveCapacity(members.count + 7)
+        for (key, value) in members { fields.appendNew(key, value) }
+        fields.appendNew("id", .string(id))
+        fields.appendNew("seq", .integer(Int64(eventSeq)))
+        fields.appendNew("type", .string(type.rawValue))
+        fields.appendNew("program", .string(fact.program))
+        fields.appendNew("time", .string(timeText))
+        fields.appendNew("cause", .string(fact.id))
+        fields.appendNew("recorded_at", .string(recordedAtText))
         derived.append(StoredEvent(fields: fields))
     }
 }

@@ -9,11 +9,17 @@ public struct StoredEvent: Sendable, Hashable {
     /// The stored form of a fact at `seq`, recorded at `recordedAt`: its client fields plus
     /// `seq` and `recorded_at`.
     public init(fact: Fact, seq: UInt64, recordedAt: Timestamp) {
+        self.init(fact: fact, seq: seq, recordedAtText: recordedAt.description)
+    }
+
+    /// The stored form of a decoded fact, with `recorded_at` already written out. A decoded
+    /// fact has neither `seq` nor `recorded_at` (the decoder refuses unknown fields).
+    init(fact: Fact, seq: UInt64, recordedAtText: String) {
         var fields = fact.clientFields
         // Room for seq and recorded_at, and for what a signup's decision adds.
         fields.reserveCapacity(fields.count + 6)
-        fields["seq"] = .integer(Int64(seq))
-        fields["recorded_at"] = .string(recordedAt.description)
+        fields.appendNew("seq", .integer(Int64(seq)))
+        fields.appendNew("recorded_at", .string(recordedAtText))
         self.fields = fields
     }
 
