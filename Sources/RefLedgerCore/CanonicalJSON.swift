@@ -7,7 +7,7 @@ public enum CanonicalJSON {
     /// The canonical bytes of `value`.
     public static func encode(_ value: JSONValue) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(256)
+        output.reserveCapacity(512)
         write(value, into: &output)
         return output
     }
@@ -15,7 +15,7 @@ public enum CanonicalJSON {
     /// The canonical bytes of `object`.
     public static func encode(_ object: JSONObject) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(256)
+        output.reserveCapacity(512)
         write(object, into: &output)
         return output
     }
