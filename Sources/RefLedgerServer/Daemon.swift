@@ -58,7 +58,11 @@ public enum Daemon {
             let start = DispatchTime.now().uptimeNanoseconds
             let ledgerWriter = try LedgerWriter(log: log)
             let report = ledgerWriter.restoreReport
-            metrics.restored(report, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            metrics.restored(
+                report,
+                head: ledgerWriter.ledger.head,
+                seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            )
             for skipped in report.skipped {
                 logger.warning(
                     "snapshot ignored",

@@ -104,8 +104,9 @@ final class DaemonMetrics: Sendable {
         gauge("refledger_snapshot_write_seconds", write.writeSeconds)
     }
 
-    /// Records how the ledger was rebuilt at start.
-    func restored(_ report: LedgerReplay.RestoreReport, seconds: Double) {
+    /// Records how the ledger was rebuilt at start, and the head it starts from.
+    func restored(_ report: LedgerReplay.RestoreReport, head: UInt64, seconds: Double) {
+        headSeq.set(Int(clamping: head))
         gauge("refledger_restore_seconds", seconds)
         gauge("refledger_restore_snapshot_seq", Double(report.snapshotSeq ?? 0))
         gauge("refledger_restore_replayed_events", Double(report.replayedEvents))
