@@ -60,3 +60,37 @@ public struct OrderStatistics: Sendable, Hashable {
         return value(atRank: rank)
     }
 }
+
+extension OrderStatistics {
+    /// Writes the buckets as they are, so that a decoded copy is equal to this one.
+    func encode(into encoder: inout SnapshotEncoder) {
+        encoder.count(buckets.count)
+        for bucket in buckets {
+            encoder.count(bucket.count)
+            for value in bucket { encoder.signed(value) }
+        }
+    }
+
+    /// Reads what ``encode(into:)`` wrote; buckets must be non-empty, within capacity, and
+    /// hold the values in ascending order across all of them.
+    init(from decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) {
+        self.init()
+        let bucketCount = try decoder.count(minimumBytes: 2)
+        buckets.reserveCapacity(bucketCount)
+        var last = Int64.min
+        for _ in 0..<bucketCount {
+            let size = try decoder.count()
+            guard (1...Self.bucketCapacity).contains(size) else { throw decoder.damage("bucket of \(size) values") }
+            var bucket: [Int64] = []
+            bucket.reserveCapacity(size)
+            for _ in 0..<size {
+                let value = try decoder.signed()
+                guard value >= last else { throw decoder.damage("order statistics out of order") }
+                last = value
+                bucket.append(value)
+            }
+            buckets.append(bucket)
+            count += size
+        }
+    }
+}

@@ -55,8 +55,22 @@ public enum Daemon {
         let metrics = DaemonMetrics()
         let hub = CommitHub(maxFollowers: configuration.maxFollowStreams)
         do {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let ledgerWriter = try LedgerWriter(log: log)
+            let report = ledgerWriter.restoreReport
+            metrics.restored(
+                report,
+                head: ledgerWriter.ledger.head,
+                seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            )
+            for skipped in report.skipped {
+                logger.warning(
+                    "snapshot ignored",
+                    metadata: ["snapshot_seq": "\(skipped.seq)", "reason": "\(skipped.reason)"]
+                )
+            }
             writer = try WriterThread(
-                writer: LedgerWriter(log: log),
+                writer: ledgerWriter,
                 configuration: configuration,
                 metrics: metrics,
                 hub: hub,

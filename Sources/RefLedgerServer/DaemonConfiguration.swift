@@ -23,6 +23,10 @@ public struct DaemonConfiguration: Sendable {
     public var maxConnections = 1024
     /// Follow streams (`GET /v1/events?follow=true`) open at once, at most; more are 503.
     public var maxFollowStreams = 256
+    /// Events committed between two snapshots of the ledger, at least: after a commit that
+    /// brings the count since the last snapshot to this, the writer takes one in the background
+    /// (and one at graceful shutdown), so that a restart replays at most about this many events.
+    public var snapshotEveryEvents = 250_000
     /// Threads that run blocking reads (log scans, as-of replays, query answers).
     public var readerThreads = 2
     /// Testing only: the writer sleeps this long before each commit, so that tests can hold

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import RefLedgerCore
+import RefLedgerStore
 
 import class Prometheus.PrometheusCollectorRegistry
 import struct Prometheus.PrometheusMetricsFactory
@@ -14,6 +15,14 @@ import struct Prometheus.PrometheusMetricsFactory
 /// - `refledger_commit_facts`: facts per commit (histogram; `_sum / _count` is the mean)
 /// - `refledger_queue_facts`: facts waiting for the writer
 /// - `refledger_head_seq`: the committed head
+/// - `refledger_snapshot_stall_seconds`: how long taking a snapshot held up the writer
+///   (histogram; the copy of the ledger, see ``WriterThread``)
+/// - `refledger_snapshot_seq`, `refledger_snapshot_bytes`, `refledger_snapshot_state_bytes`,
+///   `refledger_snapshot_encode_seconds`, `refledger_snapshot_write_seconds`: the last snapshot
+///   written (its seq, stored and uncompressed size, serialization and write transaction times)
+/// - `refledger_restore_seconds`, `refledger_restore_snapshot_seq`,
+///   `refledger_restore_replayed_events`: how the daemon rebuilt its ledger at start (the
+///   snapshot seq is 0 when there was none)
 final class DaemonMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let eventsByType: [String: Counter]
@@ -23,6 +32,14 @@ final class DaemonMetrics: Sendable {
     private let commitFacts: Recorder
     private let queueFacts: Meter
     private let headSeq: Meter
+    private let snapshotStall: Timer
+    /// The snapshot and restore gauges, by label.
+    private let gauges: [String: Meter]
+    private static let gaugeLabels = [
+        "refledger_snapshot_seq", "refledger_snapshot_bytes", "refledger_snapshot_state_bytes",
+        "refledger_snapshot_encode_seconds", "refledger_snapshot_write_seconds", "refledger_restore_seconds",
+        "refledger_restore_snapshot_seq", "refledger_restore_replayed_events",
+    ]
 
     init() {
         let registry = PrometheusCollectorRegistry()
@@ -31,6 +48,10 @@ final class DaemonMetrics: Sendable {
             .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
             .seconds(1),
+        ]
+        factory.durationHistogramBuckets["refledger_snapshot_stall_seconds"] = [
+            .milliseconds(1), .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
         ]
         factory.valueHistogramBuckets["refledger_commit_facts"] = [
             1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 10_000,
@@ -52,6 +73,8 @@ final class DaemonMetrics: Sendable {
         commitFacts = Recorder(label: "refledger_commit_facts", factory: factory)
         queueFacts = Meter(label: "refledger_queue_facts", factory: factory)
         headSeq = Meter(label: "refledger_head_seq", factory: factory)
+        snapshotStall = Timer(label: "refledger_snapshot_stall_seconds", factory: factory)
+        gauges = Dictionary(uniqueKeysWithValues: Self.gaugeLabels.map { ($0, Meter(label: $0, factory: factory)) })
     }
 
     /// Counts stored events of `type`.
@@ -67,6 +90,31 @@ final class DaemonMetrics: Sendable {
         commitFacts.record(facts)
         commitDuration.recordNanoseconds(Int64(clamping: nanoseconds))
         headSeq.set(Int(clamping: head))
+    }
+
+    /// Records how long taking a snapshot held up the writer.
+    func snapshotTaken(stallNanoseconds: UInt64) { snapshotStall.recordNanoseconds(Int64(clamping: stallNanoseconds)) }
+
+    /// Records the last snapshot written.
+    func snapshotWritten(_ write: EventLog.SnapshotWrite) {
+        gauge("refledger_snapshot_seq", Double(write.seq))
+        gauge("refledger_snapshot_bytes", Double(write.storedBytes))
+        gauge("refledger_snapshot_state_bytes", Double(write.stateBytes))
+        gauge("refledger_snapshot_encode_seconds", write.encodeSeconds)
+        gauge("refledger_snapshot_write_seconds", write.writeSeconds)
+    }
+
+    /// Records how the ledger was rebuilt at start, and the head it starts from.
+    func restored(_ report: LedgerReplay.RestoreReport, head: UInt64, seconds: Double) {
+        headSeq.set(Int(clamping: head))
+        gauge("refledger_restore_seconds", seconds)
+        gauge("refledger_restore_snapshot_seq", Double(report.snapshotSeq ?? 0))
+        gauge("refledger_restore_replayed_events", Double(report.replayedEvents))
+    }
+
+    private func gauge(_ label: String, _ value: Double) {
+        assert(gauges[label] != nil, "\(label) is not among gaugeLabels")
+        gauges[label]?.set(value)
     }
 
     /// The number of facts waiting for the writer.

@@ -65,8 +65,8 @@ struct Routes: HTTPResponder {
     }
 
     /// A projection query: at the head on the writer thread, between commits (the committed
-    /// state, no copy of it); below the head from a replay of the log up to `as_of`, on a reader
-    /// thread.
+    /// state, no copy of it); below the head from the newest snapshot at or before `as_of` and
+    /// a replay of the log after it up to `as_of`, on a reader thread.
     private func query(_ kind: Query.Kind, _ request: Request) async -> Response {
         let query: Query
         do {
@@ -89,7 +89,7 @@ struct Routes: HTTPResponder {
             let log = state.log
             do {
                 answer = try await state.readers.runIfActive { () -> QueryAnswer in
-                    let ledger = try LedgerReplay.replay(log, through: asOf)
+                    let ledger = try LedgerReplay.restore(log, through: asOf).ledger
                     do throws(LedgerError) {
                         return .answered(try query.answer(from: ledger, seq: asOf, now: Timestamp.now()))
                     } catch {

@@ -17,12 +17,21 @@ import Synchronization
 /// Readers see only committed state: ``committedHead`` moves after each commit, and queries at
 /// the head run through ``read(_:)`` on this thread between two commits, when the writer's
 /// ledger is exactly the committed state (at most ``readsPerRound`` of them before the next
-/// commit, so queries cannot starve ingest). No copy of the ledger is ever kept: a copy alive
-/// across a commit would make the next mutation copy every dictionary it touches — measured at
-/// ~0.2 s per commit with 300,000 participants — while a query costs what it reads.
+/// commit, so queries cannot starve ingest). No copy of the ledger is kept for reads: a copy
+/// alive across a commit would make the next mutation copy every dictionary it touches —
+/// measured at ~0.2 s per commit with 300,000 participants — while a query costs what it reads.
+///
+/// Snapshots: after a commit that brings the events committed since the last snapshot to
+/// ``DaemonConfiguration/snapshotEveryEvents``, the thread takes a copy of the committed
+/// ledger and copies its own storage at once (``LedgerWriter/committedCopy()``: the one stall,
+/// measured as `refledger_snapshot_stall_seconds`), and a background thread serializes,
+/// compresses and stores the copy while ingest goes on. Serializing on this thread instead
+/// would stall it longer (the ingest benchmark measures both). At graceful stop it waits for
+/// that thread and snapshots the final state itself, so a restart replays nothing.
 final class WriterThread: @unchecked Sendable {
-    // @unchecked: every mutable property is guarded by `condition`, except `writer`, which
-    // only the writer thread touches after `start()`, and `committedHeadValue`, an atomic.
+    // @unchecked: every mutable property is guarded by `condition`, except `writer`,
+    // `brokenReason` and `snapshotSeq`, which only the writer thread touches after `start()`,
+    // and `committedHeadValue`, an atomic.
 
     private struct Job {
         var facts: [Fact]
@@ -53,6 +62,10 @@ final class WriterThread: @unchecked Sendable {
     /// Set when a failed commit left the writer unusable: every later fact is refused.
     private var brokenReason: String?
     private let committedHeadValue: Atomic<UInt64>
+    /// The seq of the last snapshot taken, or loaded at start (0: none).
+    private var snapshotSeq: UInt64
+    /// Whether a background thread is writing a snapshot.
+    private var snapshotRunning = false
 
     init(
         writer: LedgerWriter,
@@ -71,6 +84,7 @@ final class WriterThread: @unchecked Sendable {
         self.logger = logger
         let head = try writer.log.head().seq
         committedHeadValue = Atomic(head)
+        snapshotSeq = writer.restoreReport.snapshotSeq ?? 0
     }
 
     /// The seq of the last committed event.
@@ -146,6 +160,8 @@ final class WriterThread: @unchecked Sendable {
     // MARK: - The thread
 
     private func runLoop() {
+        // A damaged snapshot passed over at start is replaced at once.
+        snapshotIfDue(force: !writer.restoreReport.skipped.isEmpty)
         while true {
             condition.lock()
             while jobs.isEmpty && reads.isEmpty && runState == .running { condition.wait() }
@@ -174,8 +190,10 @@ final class WriterThread: @unchecked Sendable {
             if !batch.isEmpty {
                 metrics.queueDepth(depth)
                 process(batch, factCount: factCount)
+                snapshotIfDue()
             }
         }
+        finalSnapshot()
         condition.lock()
         runState = .stopped
         let lateReads = reads
@@ -224,6 +242,67 @@ final class WriterThread: @unchecked Sendable {
             fail(&outcomes, batch, error)
         }
         for (job, results) in zip(batch, outcomes) { job.continuation.resume(returning: results) }
+    }
+
+    // MARK: - Snapshots
+
+    /// Whether the ledger is the committed state and may be snapshotted.
+    private var ledgerIsCommitted: Bool {
+        brokenReason == nil && writer.stagedCount == 0 && writer.ledger.head == committedHead
+    }
+
+    /// Starts a background snapshot when enough events were committed since the last one
+    /// (or when `force`d), unless one is still being written.
+    private func snapshotIfDue(force: Bool = false) {
+        let head = committedHead
+        guard head > snapshotSeq, force || head - snapshotSeq >= UInt64(configuration.snapshotEveryEvents),
+            ledgerIsCommitted
+        else { return }
+        condition.lock()
+        let running = snapshotRunning
+        snapshotRunning = true
+        condition.unlock()
+        guard !running else { return }
+        snapshotSeq = head
+        let start = DispatchTime.now().uptimeNanoseconds
+        let copy = writer.committedCopy()
+        metrics.snapshotTaken(stallNanoseconds: DispatchTime.now().uptimeNanoseconds - start)
+        let thread = Thread { [self] in
+            writeSnapshot(of: copy)
+            condition.lock()
+            snapshotRunning = false
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = "refledger-snapshot"
+        thread.start()
+    }
+
+    /// At graceful stop: waits for a background snapshot, then snapshots the final state.
+    private func finalSnapshot() {
+        condition.lock()
+        while snapshotRunning { condition.wait() }
+        condition.unlock()
+        guard committedHead > snapshotSeq, ledgerIsCommitted else { return }
+        snapshotSeq = committedHead
+        writeSnapshot(of: writer.ledger)
+    }
+
+    /// Writes a snapshot; a failure is logged and otherwise harmless (the log is the truth).
+    private func writeSnapshot(of ledger: Ledger) {
+        do {
+            let written = try log.writeSnapshot(of: ledger)
+            metrics.snapshotWritten(written)
+            logger.info(
+                "snapshot written",
+                metadata: [
+                    "seq": "\(written.seq)", "bytes": "\(written.storedBytes)",
+                    "encode_s": "\(written.encodeSeconds)", "write_s": "\(written.writeSeconds)",
+                ]
+            )
+        } catch {
+            logger.warning("snapshot failed", metadata: ["seq": "\(ledger.head)", "error": "\(error)"])
+        }
     }
 
     /// Gives each created outcome the chain links of its events (links are in seq order).

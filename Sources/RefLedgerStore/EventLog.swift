@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// The directory holds the LMDB environment itself (`data.mdb`, `lock.mdb`, so `mdb_stat -a`
 /// and `mdb_dump -s log` work on it) with the named databases `log` (seq → record), `ids`
-/// (event id → seq) and `meta` (format version, head, zstd dictionaries), and the writer's
-/// lock file `refledger.lock`.
+/// (event id → seq), `meta` (format version, head, zstd dictionaries) and `snapshots` (seq →
+/// ledger state, see ``writeSnapshot(of:)``), and the writer's lock file `refledger.lock`.
 ///
 /// One process writes a directory at a time (an exclusive `flock`); any number of read-only
 /// opens may run beside it in other processes, and each read sees the latest commit. Within
@@ -41,9 +41,11 @@ public final class EventLog: @unchecked Sendable {
         var log: LMDB.Database
         var ids: LMDB.Database
         var meta: LMDB.Database
+        /// `nil` only in a read-only open of a directory written before snapshots existed.
+        var snapshots: LMDB.Database?
     }
 
-    /// Named databases the environment allows (a later version adds `snapshots`).
+    /// Named databases the environment allows.
     static let maxDatabases: UInt32 = 16
     /// Records per read transaction in scans, so a long scan never blocks a map resize long.
     static let scanChunkRecords = 4096
@@ -176,7 +178,8 @@ public final class EventLog: @unchecked Sendable {
             environment: environment,
             log: try openDatabase("log", txn: txn, create: create, directory: directory),
             ids: try openDatabase("ids", txn: txn, create: create, directory: directory),
-            meta: try openDatabase("meta", txn: txn, create: create, directory: directory)
+            meta: try openDatabase("meta", txn: txn, create: create, directory: directory),
+            snapshots: try openSnapshots(txn: txn, create: create)
         )
         var version: [UInt8] = []
         RecordFormat.appendUInt32(MetaKey.currentFormatVersion, to: &version)
@@ -212,6 +215,17 @@ public final class EventLog: @unchecked Sendable {
                 throw StoreError(.notFound, "\(directory) holds no refledger log (database \(name) is missing)")
             }
             throw StoreError.lmdb(error, "opening database \(name)")
+        }
+    }
+
+    /// The `snapshots` database; `nil` for a reader of a directory that no writer of this
+    /// version opened yet (it has no snapshots).
+    private static func openSnapshots(txn: LMDB.Transaction, create: Bool) throws(StoreError) -> LMDB.Database? {
+        do {
+            return try txn.openDatabase("snapshots", create: create)
+        } catch {
+            if error == .notFound, !create { return nil }
+            throw StoreError.lmdb(error, "opening database snapshots")
         }
     }
 

@@ -17,6 +17,10 @@ public struct Importer {
         public var rejected = 0
         public var events: UInt64 = 0
         public var head = EventLog.Head.empty
+        /// The snapshot written at the end (``Importer/writesSnapshot``), if any.
+        public var snapshot: EventLog.SnapshotWrite?
+        /// Why no snapshot could be written at the end; the import itself stands.
+        public var snapshotFailure: String?
     }
 
     /// Why an import of stored events stopped: the first line that differs from what the
@@ -29,6 +33,9 @@ public struct Importer {
 
     /// Events staged per transaction.
     public var batchEvents = 10_000
+    /// Whether an import that stored events ends with a snapshot of the ledger, so that a
+    /// daemon started on the data directory does not replay the whole log.
+    public var writesSnapshot = true
 
     public init() {}
 
@@ -139,6 +146,7 @@ public struct Importer {
         try judgeRun()
         _ = try writer.commit()
         summary.head = try writer.log.head()
+        snapshot(writer.ledger, into: writer.log, summary: &summary)
         return summary
     }
 
@@ -152,7 +160,7 @@ public struct Importer {
         from lines: inout Lines, into log: EventLog, progress: (Int) -> Void = { _ in }
     ) throws -> Summary {
         var summary = Summary()
-        var replay = LedgerReplay(ledger: try LedgerReplay.replay(log))
+        var replay = LedgerReplay(ledger: try LedgerReplay.restore(log).ledger)
         var prevHash = try log.head().hash
         var expected: [StoredEvent] = []  // derived events the last fact re-derived, still to come
         var batch: [EventLog.Entry] = []
@@ -218,7 +226,18 @@ public struct Importer {
         }
         try flush()
         summary.head = try log.head()
+        snapshot(replay.ledger, into: log, summary: &summary)
         return summary
+    }
+
+    /// Writes the final snapshot when asked for and something was stored.
+    private func snapshot(_ ledger: Ledger, into log: EventLog, summary: inout Summary) {
+        guard writesSnapshot, summary.events > 0 else { return }
+        do {
+            summary.snapshot = try log.writeSnapshot(of: ledger)
+        } catch {
+            summary.snapshotFailure = "\(error)"
+        }
     }
 
     private static func parseStored(_ bytes: [UInt8], line: Int) throws -> (StoredEvent, [UInt8], [UInt8]) {

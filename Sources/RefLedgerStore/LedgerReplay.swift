@@ -47,21 +47,89 @@ public struct LedgerReplay {
     /// Whether a stored event was derived by the daemon (it has a `cause`).
     public static func isDerived(_ stored: StoredEvent) -> Bool { stored.fields["cause"] != nil }
 
-    /// Replays a whole log into a fresh ledger, trusting what it derives.
+    /// Replays a whole log into a fresh ledger from seq 1, trusting what it derives and
+    /// ignoring snapshots.
+    ///
+    /// - Parameter last: the seq to stop at (default and at most the head); it may fall inside
+    ///   a fact's derivation, whose later events are then taken back (`Ledger.cut`).
     public static func replay(_ log: EventLog, through last: UInt64? = nil) throws -> Ledger {
         var replay = LedgerReplay()
-        let head = try log.head().seq
-        let end = min(last ?? head, head)
-        guard end > 0 else { return replay.ledger }
+        try replay.fold(log, through: min(last ?? .max, try log.head().seq))
+        return replay.ledger
+    }
+
+    /// How ``restore(_:through:)`` rebuilt a ledger.
+    public struct RestoreReport: Sendable, Hashable {
+        /// The seq of the snapshot it started from; `nil` when it replayed from seq 1.
+        public var snapshotSeq: UInt64?
+        /// Events read from the log after the snapshot.
+        public var replayedEvents: UInt64 = 0
+        /// Newer snapshots it passed over, newest first, each with why (damaged, or a state
+        /// that does not decode): a snapshot is a cache, the log is the truth.
+        public var skipped: [SkippedSnapshot] = []
+    }
+
+    /// A snapshot ``restore(_:through:)`` did not use.
+    public struct SkippedSnapshot: Sendable, Hashable {
+        /// Its seq.
+        public var seq: UInt64
+        /// Why it was not used, for a person.
+        public var reason: String
+    }
+
+    /// Rebuilds the ledger as of `last` (default the head) from the newest usable snapshot at
+    /// or before it and a replay of the log after it; from seq 1 if there is none.
+    ///
+    /// A snapshot is used only if its head hash matches the log's at its seq and its state
+    /// decodes; otherwise the next older one (or a full replay) is, and the report says why.
+    /// The ledger equals what ``replay(_:through:)`` gives, including an end inside a fact's
+    /// derivation (snapshots are only taken between facts).
+    ///
+    /// - Returns: the ledger and how it was rebuilt. Keep the ledger alone: a report holds
+    ///   no copy of it.
+    public static func restore(_ log: EventLog, through last: UInt64? = nil) throws -> (
+        ledger: Ledger, report: RestoreReport
+    ) {
+        let end = min(last ?? .max, try log.head().seq)
+        var report = RestoreReport()
+        var bound = end
+        var replay = LedgerReplay()
+        while let snapshot = try log.latestSnapshot(
+            atOrBefore: bound,
+            onDamaged: { seq, error in report.skipped.append(SkippedSnapshot(seq: seq, reason: error.message)) }
+        ) {
+            do {
+                let ledger = try Ledger(snapshot: snapshot.state, sha256: Ledger.standardHasher)
+                guard ledger.head == snapshot.seq else {
+                    throw Ledger.SnapshotError(offset: 0, reason: "its state is at seq \(ledger.head), not \(snapshot.seq)")
+                }
+                replay = LedgerReplay(ledger: ledger)
+                report.snapshotSeq = snapshot.seq
+                break
+            } catch {
+                report.skipped.append(SkippedSnapshot(seq: snapshot.seq, reason: "\(error)"))
+                guard snapshot.seq > 1 else { break }
+                bound = snapshot.seq - 1
+            }
+        }
+        let start = replay.ledger.head
+        try replay.fold(log, through: end)
+        report.replayedEvents = end - start
+        return (replay.ledger, report)
+    }
+
+    /// Applies the log's facts after the ledger's head through `end` (at most the head),
+    /// trusting what they derive; an `end` inside a fact's derivation takes back its later events.
+    private mutating func fold(_ log: EventLog, through end: UInt64) throws {
+        guard end > ledger.head else { return }
         var last: Step?
-        try log.scan(from: 1, through: end) { record in
+        try log.scan(from: ledger.head + 1, through: end) { record in
             let stored = try StoredEvent(parsing: record.body)
-            if !isDerived(stored) { last = try replay.apply(stored: stored) }
+            if !Self.isDerived(stored) { last = try apply(stored: stored) }
         }
         // `end` may fall inside the last fact's derivation: its later events are not yet in force.
         if let last, let final = last.rederived.last, final.seq > end {
-            replay.ledger.cut(after: end, derived: Array(last.rederived.dropFirst()))
+            ledger.cut(after: end, derived: Array(last.rederived.dropFirst()))
         }
-        return replay.ledger
     }
 }

@@ -36,15 +36,32 @@ public final class LedgerWriter {
     private var prefetchedIDs: Set<String> = []
     private var prefetchedSeqs: [String: UInt64] = [:]
 
-    /// Opens a writer over `log`, replaying it into a fresh ledger.
+    /// How the ledger was rebuilt from the log: when the writer opened, or after a failed
+    /// commit.
+    public private(set) var restoreReport: LedgerReplay.RestoreReport
+
+    /// Opens a writer over `log`, restoring its ledger from the newest usable snapshot and the
+    /// log after it (``LedgerReplay/restore(_:through:)``).
     public init(log: EventLog, clock: @escaping @Sendable () -> Timestamp = Timestamp.now) throws {
         self.log = log
         self.clock = clock
-        self.ledger = try LedgerReplay.replay(log)
+        (ledger, restoreReport) = try LedgerReplay.restore(log)
     }
 
     /// Events staged and not yet committed.
     public var stagedCount: Int { staged.count }
+
+    /// A copy of the committed ledger, to snapshot on another thread while this one goes on.
+    ///
+    /// A copy shares its storage with the writer's ledger until either changes; the writer's
+    /// ledger is made to copy it all now (`Ledger.detach()`), so that this one call — not the
+    /// next facts — pays for keeping the copy. Call it only with nothing staged.
+    public func committedCopy() -> Ledger {
+        precondition(staged.isEmpty, "a snapshot is of committed state: commit first")
+        let copy = ledger
+        ledger.detach()
+        return copy
+    }
 
     /// Judges one fact given as JSON bytes (a body or an NDJSON line without its newline).
     public func submit(_ bytes: UnsafeRawBufferPointer) -> Outcome {
@@ -107,17 +124,17 @@ public final class LedgerWriter {
     /// - Throws: `StoreError` (``StoreError/Code/storageFull`` among others); then nothing was
     ///   stored and the ledger is rebuilt from the log, so the staged facts are gone.
     public func commit() throws -> [EventLog.Link] {
+        prefetchedIDs.removeAll(keepingCapacity: true)
+        prefetchedSeqs.removeAll(keepingCapacity: true)
         guard !staged.isEmpty else { return [] }
         defer {
             staged.removeAll(keepingCapacity: true)
             stagedFacts.removeAll(keepingCapacity: true)
-            prefetchedIDs.removeAll(keepingCapacity: true)
-            prefetchedSeqs.removeAll(keepingCapacity: true)
         }
         do {
             return try log.append(staged)
         } catch {
-            ledger = try LedgerReplay.replay(log)
+            (ledger, restoreReport) = try LedgerReplay.restore(log)
             throw error
         }
     }

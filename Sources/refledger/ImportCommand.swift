@@ -50,6 +50,9 @@ struct ImportCommand: ParsableCommand {
                 "imported \(summary.created) facts (\(summary.events) events), \(summary.duplicates) duplicates, "
                     + "\(summary.rejected) rejected; head seq \(summary.head.seq) hash \(summary.head.hashHex)")
         }
+        if let failure = summary.snapshotFailure {
+            Terminal.error("warning: no snapshot written (a daemon will replay the whole log at start): \(failure)")
+        }
         if summary.rejected > 0 { throw ExitCode(1) }
     }
 }

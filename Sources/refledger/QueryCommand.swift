@@ -66,7 +66,10 @@ struct QueryOptions: ParsableArguments {
             let log = try EventLog.open(directory: directory ?? "./data", readOnly: true)
             let head = try log.head().seq
             let seq = min(query.asOf ?? head, head)
-            let ledger = try LedgerReplay.replay(log, through: seq)
+            let (ledger, report) = try LedgerReplay.restore(log, through: seq)
+            for skipped in report.skipped {
+                Terminal.error("warning: snapshot at seq \(skipped.seq) ignored: \(skipped.reason)")
+            }
             let body = try query.answer(from: ledger, seq: seq, now: Timestamp.now())
             print(QueryRenderer.render(body, kind: kind, format: format), terminator: "")
         } catch let error as LedgerError {

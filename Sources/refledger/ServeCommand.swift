@@ -30,6 +30,15 @@ struct ServeCommand: AsyncParsableCommand {
     var maxMapMiB: Int?
 
     @Option(
+        name: .customLong("snapshot-every"),
+        help: ArgumentHelp(
+            "Snapshot the ledger after this many events since the last snapshot (restart replays at most that many).",
+            valueName: "EVENTS"
+        )
+    )
+    var snapshotEvery: Int = 250_000
+
+    @Option(
         name: .customLong("queue-limit"),
         help: ArgumentHelp("Facts waiting for the writer, at most (503 beyond).", visibility: .hidden)
     )
@@ -46,6 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--max-map-mib must be at least 1.")
         }
         if queueLimit < 1 { throw ValidationError("--queue-limit must be at least 1.") }
+        if snapshotEvery < 1 { throw ValidationError("--snapshot-every must be at least 1.") }
         if commitDelayMillis < 0 || commitDelayMillis > 60_000 {
             throw ValidationError("--testing-commit-delay-ms must be 0…60000.")
         }
@@ -67,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         configuration.maxQueuedFacts = queueLimit
+        configuration.snapshotEveryEvents = snapshotEvery
         configuration.commitDelayMillis = commitDelayMillis
         do {
             try await Daemon.run(configuration, logger: logger)

@@ -20,8 +20,11 @@ struct VerifyCommand: ParsableCommand {
             print("chain broken at seq \(bad): \(report.chain.reason ?? "hash mismatch")")
             throw ExitCode(1)
         }
+        for note in report.notes { print("note: \(note)") }
         for problem in report.problems { print(problem) }
         guard report.isValid else { throw ExitCode(1) }
-        print("ok: \(report.chain.checked) events, chain and re-derivation hold; head seq \(report.chain.head.seq) hash \(report.chain.head.hashHex)")
+        print(
+            "ok: \(report.chain.checked) events, chain and re-derivation hold, \(report.snapshotsChecked) snapshots "
+                + "equal the replayed state; head seq \(report.chain.head.seq) hash \(report.chain.head.hashHex)")
     }
 }

@@ -119,3 +119,60 @@ func netRewardsByProgram(_ events: some Sequence<StoredEvent>) -> [String: Int64
     }
     return sums
 }
+
+/// Both ledgers answer alike: metrics (whole and a cohort window), leaderboards and every
+/// listed participant's view at two times.
+func expectSameAnswers(
+    _ a: Ledger,
+    _ b: Ledger,
+    participants: [(program: String, participants: [String])]
+) throws {
+    let start = Timestamp(rfc3339: "2026-01-01T00:00:00Z")!
+    let day: Int64 = 86_400_000
+    for (program, ids) in participants {
+        for (from, to) in [
+            (nil, nil), (start.adding(milliseconds: 20 * day), start.adding(milliseconds: 50 * day)),
+        ] {
+            #expect(
+                canonical(try a.metrics(program: program, from: from, to: to))
+                    == canonical(try b.metrics(program: program, from: from, to: to))
+            )
+        }
+        for order in LeaderboardOrder.allCases {
+            #expect(
+                canonical(try a.leaderboard(program: program, by: order, limit: 1000))
+                    == canonical(try b.leaderboard(program: program, by: order, limit: 1000))
+            )
+        }
+        for id in ids {
+            for at in [start.adding(milliseconds: 60 * day), propertyClock] {
+                let left = try a.participantView(program: program, participant: id, at: at)
+                let right = try b.participantView(program: program, participant: id, at: at)
+                if canonical(left) != canonical(right) { Issue.record("\(program)/\(id) at \(at) differs") }
+            }
+        }
+    }
+}
+
+/// Every program of `ledger` with all its participants, for ``expectSameAnswers(_:_:participants:)``.
+func everyParticipant(of ledger: Ledger) -> [(program: String, participants: [String])] {
+    ledger.programNames.map { ($0, ledger.participantIDs(program: $0)) }
+}
+
+/// Ingests `lines` like ``ingest(_:into:inspect:)`` and writes a snapshot of the committed
+/// ledger after each line whose index is in `snapshotAfter`; returns the snapshots' seqs.
+func ingestWithSnapshots(_ lines: [TrafficGenerator.Line], into directory: String, snapshotAfter: Set<Int>) throws
+    -> [UInt64]
+{
+    let log = try EventLog.open(directory: directory, readOnly: false)
+    defer { log.close() }
+    let writer = try LedgerWriter(log: log, clock: { propertyClock })
+    var seqs: [UInt64] = []
+    for (index, line) in lines.enumerated() {
+        _ = Array(line.text.utf8).withUnsafeBytes { writer.submit($0) }
+        if writer.stagedCount >= 500 || snapshotAfter.contains(index) { _ = try writer.commit() }
+        if snapshotAfter.contains(index) { seqs.append(try log.writeSnapshot(of: writer.ledger).seq) }
+    }
+    _ = try writer.commit()
+    return seqs
+}

@@ -74,38 +74,6 @@ import Testing
         try expectSameAnswers(replay.ledger, ledger, participants: participantsByProgram(stored))
     }
 
-    private func expectSameAnswers(
-        _ a: Ledger,
-        _ b: Ledger,
-        participants: [(program: String, participants: [String])]
-    ) throws {
-        let start = Timestamp(rfc3339: "2026-01-01T00:00:00Z")!
-        let day: Int64 = 86_400_000
-        for (program, ids) in participants {
-            for (from, to) in [
-                (nil, nil), (start.adding(milliseconds: 20 * day), start.adding(milliseconds: 50 * day)),
-            ] {
-                #expect(
-                    canonical(try a.metrics(program: program, from: from, to: to))
-                        == canonical(try b.metrics(program: program, from: from, to: to))
-                )
-            }
-            for order in LeaderboardOrder.allCases {
-                #expect(
-                    canonical(try a.leaderboard(program: program, by: order, limit: 1000))
-                        == canonical(try b.leaderboard(program: program, by: order, limit: 1000))
-                )
-            }
-            for id in ids {
-                for at in [start.adding(milliseconds: 60 * day), propertyClock] {
-                    let left = try a.participantView(program: program, participant: id, at: at)
-                    let right = try b.participantView(program: program, participant: id, at: at)
-                    if canonical(left) != canonical(right) { Issue.record("\(program)/\(id) at \(at) differs") }
-                }
-            }
-        }
-    }
-
     /// `refledger import` of facts reports exactly the lines the writer refuses; its export
     /// imported into a new data dir gives the same log, record for record.
     @Test(arguments: propertySeeds)

@@ -6,15 +6,11 @@ import Testing
 @Suite struct VerifyChainTests {
     /// Rewrites the stored `log` value at `seq` with LMDB directly, as an attacker or a bad disk would.
     private func tamper(directory: String, seq: UInt64, _ change: (inout [UInt8]) -> Void) throws {
-        let environment = try LMDB.Environment(path: directory, flags: [], maxDatabases: 16)
-        defer { environment.close() }
-        let txn = try environment.beginTransaction(readOnly: false)
-        let log = try txn.openDatabase("log", create: false)
-        let key = withUnsafeBytes(of: seq.bigEndian) { Array($0) }
-        var value = try #require(try txn.get(log, key: key))
-        change(&value)
-        try txn.put(log, key: key, value: value)
-        try txn.commit()
+        try tamperStoredValue(directory: directory, database: "log", key: seqKey(seq)) { value in
+            var bytes = value ?? []
+            change(&bytes)
+            value = bytes
+        }
     }
 
     private func makeLog(_ directory: TemporaryDirectory, count: Int, options: EventLog.Options) throws {

@@ -92,7 +92,8 @@ extension Zstd {
     }
 
     /// A reusable compression context (`ZSTD_CCtx`) making one self-contained frame per call:
-    /// content size recorded, no checksum, no dictionary id. Use on one thread at a time.
+    /// content size recorded, no dictionary id, a content checksum only if asked for. Use on
+    /// one thread at a time.
     public final class Compressor {
         private let context: OpaquePointer
         private var scratch: UnsafeMutableRawBufferPointer
@@ -103,14 +104,15 @@ extension Zstd {
         /// The compression level (without a dictionary; with one, the dictionary's own).
         public let level: Int32
 
-        /// Creates a context at `level`, optionally with a dictionary.
-        public init(level: Int32 = 3, dictionary: PreparedDictionary? = nil) throws(ZstdError) {
+        /// Creates a context at `level`, optionally with a dictionary; with `checksum`, each frame
+        /// ends with a checksum of its content (XXH64) that decompression verifies.
+        public init(level: Int32 = 3, dictionary: PreparedDictionary? = nil, checksum: Bool = false) throws(ZstdError) {
             guard let context = ZSTD_createCCtx() else { throw ZstdError.invalid("ZSTD_createCCtx failed") }
             self.context = context
             self.level = level
             self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
             _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level))
-            _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 0))
+            _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, checksum ? 1 : 0))
             _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_dictIDFlag, 0))
             _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1))
             try setDictionary(dictionary)

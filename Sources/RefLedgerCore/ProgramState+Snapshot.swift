@@ -1,0 +1,160 @@
+// The parts of a program's state in a ledger snapshot (see `Ledger.snapshotBytes()`).
+
+extension Participant {
+    func encode(into encoder: inout SnapshotEncoder, referrer: Int?) {
+        encoder.string(id)
+        encoder.string(code)
+        encoder.reference(referrer)
+        encoder.time(signupTime)
+        encoder.optionalString(visitor)
+        encoder.optionalTime(firstConversionTime)
+        encoder.signed(capAccrued)
+        encoder.signed(netRewards)
+        encoder.count(rewards.count)
+        for reward in rewards {
+            encoder.string(reward.id)
+            encoder.signed(reward.amount)
+            encoder.signed(reward.reversed)
+            encoder.time(reward.availableAt)
+        }
+        encoder.signed(reserved)
+        encoder.signed(paid)
+        stats.encode(into: &encoder)
+    }
+
+    /// A participant with its referrer left out, and the referrer's index among the program's
+    /// `participants` participants.
+    static func decode(
+        from decoder: inout SnapshotDecoder,
+        participants: Int
+    ) throws(Ledger.SnapshotError) -> (Participant, referrer: Int?) {
+        let id = try decoder.string()
+        let code = try decoder.string()
+        let referrer = try decoder.reference(into: participants)
+        var member = Participant(
+            id: id, code: code, signupTime: try decoder.time(), visitor: try decoder.optionalString())
+        member.firstConversionTime = try decoder.optionalTime()
+        member.capAccrued = try decoder.nonNegative()
+        member.netRewards = try decoder.signed()
+        let rewardCount = try decoder.count(minimumBytes: 4)
+        member.rewards.reserveCapacity(rewardCount)
+        for _ in 0..<rewardCount {
+            let rewardID = try decoder.string()
+            let amount = try decoder.amount()
+            let reversed = try decoder.amount()
+            member.rewards.append(
+                RewardEntry(id: rewardID, amount: amount, reversed: reversed, availableAt: try decoder.time()))
+        }
+        member.reserved = try decoder.nonNegative()
+        member.paid = try decoder.nonNegative()
+        member.stats = try MemberStats(from: &decoder)
+        return (member, referrer)
+    }
+}
+
+extension MemberStats {
+    func encode(into encoder: inout SnapshotEncoder) {
+        for value in [
+            referred, invites, clicks, referredSignups, convertedReferees, referredRevenue, rewardCost, referredOrders,
+            referredOrderAmount, selfReferrals,
+        ] {
+            encoder.signed(value)
+        }
+    }
+
+    init(from decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) {
+        self.init()
+        referred = try decoder.signed()
+        invites = try decoder.signed()
+        clicks = try decoder.signed()
+        referredSignups = try decoder.signed()
+        convertedReferees = try decoder.signed()
+        referredRevenue = try decoder.signed()
+        rewardCost = try decoder.signed()
+        referredOrders = try decoder.signed()
+        referredOrderAmount = try decoder.signed()
+        selfReferrals = try decoder.signed()
+    }
+}
+
+extension Payout.State: SnapshotTagged {
+    static let snapshotCases: [Self] = [.open, .settled, .failed]
+}
+
+extension Rules {
+    func encode(into encoder: inout SnapshotEncoder) {
+        encoder.string(currency)
+        encoder.signed(attributionWindowDays)
+        encoder.tag(trigger)
+        referrerReward.encode(into: &encoder)
+        if let refereeReward { refereeReward.encode(into: &encoder) } else { encoder.byte(0) }
+        encoder.count(tiers.count)
+        for tier in tiers {
+            encoder.signed(tier.minReferrals)
+            tier.reward.encode(into: &encoder)
+        }
+        encoder.count(levelsBps.count)
+        for bps in levelsBps { encoder.signed(bps) }
+        encoder.signed(holdDays)
+        if let referrerCap {
+            encoder.byte(1)
+            encoder.signed(referrerCap)
+        } else {
+            encoder.byte(0)
+        }
+    }
+
+    init(from decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) {
+        let currency = try decoder.string()
+        let window = try decoder.integer(in: 0...365)
+        let trigger = try decoder.tag(Trigger.self)
+        guard let referrerReward = try RewardShape.decode(from: &decoder) else {
+            throw decoder.damage("rules without a referrer reward")
+        }
+        self.init(currency: currency, referrerReward: referrerReward)
+        attributionWindowDays = window
+        self.trigger = trigger
+        refereeReward = try RewardShape.decode(from: &decoder)
+        let tierCount = try decoder.count(minimumBytes: 3)
+        for _ in 0..<tierCount {
+            let minReferrals = try decoder.integer(in: 1...JSONValue.maxInteger)
+            guard let reward = try RewardShape.decode(from: &decoder) else { throw decoder.damage("tier without a reward") }
+            tiers.append(Tier(minReferrals: minReferrals, reward: reward))
+        }
+        let levelCount = try decoder.count()
+        for _ in 0..<levelCount { levelsBps.append(try decoder.integer(in: 0...10_000)) }
+        holdDays = try decoder.integer(in: 0...3650)
+        switch try decoder.byte() {
+        case 0: referrerCap = nil
+        case 1: referrerCap = try decoder.amount()
+        case let tag: throw decoder.damage("referrer cap with tag \(tag)")
+        }
+    }
+}
+
+extension RewardShape {
+    func encode(into encoder: inout SnapshotEncoder) {
+        switch self {
+        case .fixed(let amount):
+            encoder.byte(1)
+            encoder.signed(amount)
+        case .percentBps(let bps):
+            encoder.byte(2)
+            encoder.signed(bps)
+        }
+    }
+
+    /// A shape, or `nil` for the tag of none.
+    static func decode(from decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) -> RewardShape? {
+        switch try decoder.byte() {
+        case 0: return nil
+        case 1: return .fixed(try decoder.amount())
+        case 2: return .percentBps(try decoder.integer(in: 0...10_000))
+        case let tag: throw decoder.damage("reward shape with tag \(tag)")
+        }
+    }
+}
+
+extension Trigger: SnapshotTagged {
+    static let snapshotCases: [Self] = [.signup, .firstConversion, .everyConversion]
+}

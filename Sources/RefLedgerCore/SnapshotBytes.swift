@@ -1,0 +1,215 @@
+/// An enum written in a snapshot as a one-byte tag: its index in `snapshotCases`. The list is
+/// part of the format: new cases go at its end, and it is never reordered.
+protocol SnapshotTagged: Equatable {
+    static var snapshotCases: [Self] { get }
+}
+
+/// The byte primitives of a ledger snapshot (``Ledger/snapshotBytes()``): unsigned LEB128
+/// varints, zigzag varints for signed values, strings as a varint byte count and their UTF-8.
+struct SnapshotEncoder {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+    mutating func unsigned(_ value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
+
+    mutating func count(_ value: Int) { unsigned(UInt64(value)) }
+
+    mutating func signed(_ value: Int64) { unsigned(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
+
+    mutating func time(_ time: Timestamp) { signed(time.millisecondsSinceEpoch) }
+
+    mutating func string(_ text: String) {
+        count(text.utf8.count)
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// `nil` as 0, else the byte count + 1 and the UTF-8.
+    mutating func optionalString(_ text: String?) {
+        guard let text else { return unsigned(0) }
+        unsigned(UInt64(text.utf8.count) + 1)
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// `nil` as 0, else 1 and the time.
+    mutating func optionalTime(_ time: Timestamp?) {
+        guard let time else { return byte(0) }
+        byte(1)
+        self.time(time)
+    }
+
+    /// A reference to the element at `index` of a table, or none: `index + 1`, 0 for none.
+    mutating func reference(_ index: Int?) { count(index.map { $0 + 1 } ?? 0) }
+
+    mutating func tag<Value: SnapshotTagged>(_ value: Value) {
+        byte(UInt8(Value.snapshotCases.firstIndex(of: value)!))
+    }
+
+    /// A map: its count, then each key and what `value` writes of its value, in ascending key
+    /// order (so that equal maps give equal bytes).
+    mutating func map<Value>(_ map: [String: Value], _ value: (inout SnapshotEncoder, Value) -> Void) {
+        count(map.count)
+        for key in map.keys.sorted() {
+            string(key)
+            value(&self, map[key]!)
+        }
+    }
+}
+
+/// Reads what ``SnapshotEncoder`` wrote, checking every step: running out of bytes, a varint
+/// over 64 bits, a count larger than the bytes left could hold, invalid UTF-8 — each is a
+/// thrown ``Ledger/SnapshotError`` naming the offset, never a trap.
+struct SnapshotDecoder {
+    let bytes: UnsafeRawBufferPointer
+    private(set) var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    func damage(_ reason: String) -> Ledger.SnapshotError { Ledger.SnapshotError(offset: offset, reason: reason) }
+
+    mutating func byte() throws(Ledger.SnapshotError) -> UInt8 {
+        guard offset < bytes.count else { throw damage("truncated") }
+        offset += 1
+        return bytes[offset - 1]
+    }
+
+    mutating func unsigned() throws(Ledger.SnapshotError) -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < bytes.count else { throw damage("truncated inside a varint") }
+            let byte = bytes[offset]
+            offset += 1
+            if shift == 63, byte > 1 { throw damage("varint over 64 bits") }
+            result |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return result }
+            shift += 7
+        }
+    }
+
+    /// A count of things each at least `minimumBytes` long, so never more than the bytes left
+    /// could hold (a damaged count cannot make the reader allocate without bound).
+    mutating func count(minimumBytes: Int = 1) throws(Ledger.SnapshotError) -> Int {
+        let value = try unsigned()
+        guard value <= UInt64((bytes.count - offset) / max(1, minimumBytes)) else {
+            throw damage("count \(value) exceeds the \(bytes.count - offset) bytes left")
+        }
+        return Int(value)
+    }
+
+    mutating func signed() throws(Ledger.SnapshotError) -> Int64 {
+        let value = try unsigned()
+        return Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1)
+    }
+
+    /// A signed value that must not be negative (amounts, counters).
+    mutating func nonNegative() throws(Ledger.SnapshotError) -> Int64 {
+        let value = try signed()
+        guard value >= 0 else { throw damage("negative value \(value) where none can be") }
+        return value
+    }
+
+    /// A time from year 0 to year 9999 plus the longest hold (an `available_at`).
+    mutating func time() throws(Ledger.SnapshotError) -> Timestamp {
+        let millis = try signed()
+        guard millis >= Timestamp.earliest.millisecondsSinceEpoch, millis <= Self.latestMillis else {
+            throw damage("time \(millis) ms out of range")
+        }
+        return Timestamp(millisecondsSinceEpoch: millis)
+    }
+
+    private static let latestMillis = Timestamp.latest.millisecondsSinceEpoch + 3651 * 86_400_000
+
+    /// An amount of money: 0 … 2^53 − 1, as facts allow.
+    mutating func amount() throws(Ledger.SnapshotError) -> Int64 { try integer(in: 0...JSONValue.maxInteger) }
+
+    /// A signed value within `range` (a rule's bounds).
+    mutating func integer(in range: ClosedRange<Int64>) throws(Ledger.SnapshotError) -> Int64 {
+        let value = try signed()
+        guard range.contains(value) else { throw damage("value \(value) outside \(range)") }
+        return value
+    }
+
+    mutating func string() throws(Ledger.SnapshotError) -> String {
+        try utf8(count: try count())
+    }
+
+    mutating func optionalString() throws(Ledger.SnapshotError) -> String? {
+        let tag = try unsigned()
+        guard tag > 0 else { return nil }
+        guard tag - 1 <= UInt64(bytes.count - offset) else { throw damage("string runs past the end") }
+        return try utf8(count: Int(tag - 1))
+    }
+
+    private mutating func utf8(count: Int) throws(Ledger.SnapshotError) -> String {
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
+        guard let text = String(validating: slice, as: UTF8.self) else { throw damage("invalid UTF-8") }
+        offset += count
+        return text
+    }
+
+    mutating func optionalTime() throws(Ledger.SnapshotError) -> Timestamp? {
+        switch try byte() {
+        case 0: return nil
+        case 1: return try time()
+        case let tag: throw damage("optional time with tag \(tag)")
+        }
+    }
+
+    /// A reference written by ``SnapshotEncoder/reference(_:)`` into a table of `count`
+    /// elements: its index, or `nil` for none.
+    mutating func reference(into count: Int) throws(Ledger.SnapshotError) -> Int? {
+        let value = try unsigned()
+        guard value > 0 else { return nil }
+        guard value <= UInt64(count) else { throw damage("reference \(value) into a table of \(count)") }
+        return Int(value - 1)
+    }
+
+    /// A reference that must be present.
+    mutating func requiredReference(into count: Int) throws(Ledger.SnapshotError) -> Int {
+        guard let index = try reference(into: count) else { throw damage("missing reference") }
+        return index
+    }
+
+    mutating func tag<Value: SnapshotTagged>(_: Value.Type) throws(Ledger.SnapshotError) -> Value {
+        let tag = try byte()
+        guard tag < Value.snapshotCases.count else { throw damage("\(Value.self) with tag \(tag)") }
+        return Value.snapshotCases[Int(tag)]
+    }
+
+    /// A map that ``SnapshotEncoder/map(_:_:)`` wrote, each entry at least `minimumEntryBytes`
+    /// long; `value` reads one value, given its key.
+    mutating func map<Value>(
+        minimumEntryBytes: Int,
+        _ value: (inout SnapshotDecoder, String) throws(Ledger.SnapshotError) -> Value
+    ) throws(Ledger.SnapshotError) -> [String: Value] {
+        let count = try count(minimumBytes: minimumEntryBytes)
+        var result: [String: Value] = [:]
+        result.reserveCapacity(count)
+        var previous: String?
+        for _ in 0..<count {
+            let key = try string()
+            try expectAscending(key, after: previous)
+            previous = key
+            result[key] = try value(&self, key)
+        }
+        return result
+    }
+
+    /// Keys must come strictly ascending (the encoder sorts them): a duplicate or misplaced key
+    /// is damage.
+    func expectAscending(_ key: String, after previous: String?) throws(Ledger.SnapshotError) {
+        if let previous, !(previous < key) { throw damage("key \(key) out of order after \(previous)") }
+    }
+}

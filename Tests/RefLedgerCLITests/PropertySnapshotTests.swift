@@ -1,0 +1,84 @@
+import Foundation
+import RefLedgerCore
+import RefLedgerStore
+import RefLedgerTestSupport
+import Testing
+
+/// Snapshots of generated streams: a decoded snapshot is the same ledger, and a ledger
+/// restored from a snapshot and the log after it is the ledger a full replay gives.
+@Suite struct PropertySnapshotTests {
+    /// decode(encode(ledger)) answers every query like the ledger, encodes to the same bytes,
+    /// and goes on exactly like it: the rest of the stream derives the same events and errors.
+    @Test(arguments: zip(propertySeeds, [0.2, 0.5, 0.8]))
+    func aDecodedSnapshotAnswersAndGoesOnLikeTheOriginal(seed: UInt64, cut: Double) throws {
+        let facts = TrafficGenerator.facts(seed: seed, count: 5000).compactMap {
+            try? FactDecoder.decode(Array($0.utf8), now: propertyClock)
+        }
+        let split = Int(Double(facts.count) * cut)
+        var original = Ledger.standard()
+        for fact in facts[..<split] { _ = try? original.apply(fact, recordedAt: propertyClock) }
+        let bytes = original.snapshotBytes()
+        var decoded = try Ledger(snapshot: bytes, sha256: Ledger.standardHasher)
+        #expect(decoded.head == original.head)
+        #expect(decoded.snapshotBytes() == bytes)
+        #expect(original.snapshotBytes() == bytes, "encoding twice gives the same bytes")
+        try expectSameAnswers(decoded, original, participants: everyParticipant(of: original))
+
+        var differences = 0
+        for fact in facts[split...] {
+            let expected = Result { () throws(LedgerError) in try original.apply(fact, recordedAt: propertyClock) }
+            let actual = Result { () throws(LedgerError) in try decoded.apply(fact, recordedAt: propertyClock) }
+            if Self.outcome(actual) != Self.outcome(expected) {
+                differences += 1
+                if differences <= 3 { Issue.record("\(fact.id): \(Self.outcome(actual)) ≠ \(Self.outcome(expected))") }
+            }
+        }
+        #expect(differences == 0)
+        #expect(decoded.head > UInt64(split))
+        #expect(decoded.snapshotBytes() == original.snapshotBytes())
+        try expectSameAnswers(decoded, original, participants: everyParticipant(of: original))
+    }
+
+    /// A restart's ledger (newest snapshot + the log after it) is the full replay's, at the head
+    /// and as of earlier seqs: before, at and after each snapshot, and inside a derivation.
+    @Test(arguments: propertySeeds)
+    func restoringFromASnapshotAndTheTailEqualsAFullReplay(seed: UInt64) throws {
+        let (lines, _) = generatedLines(seed: seed, count: 5000)
+        let directory = try TemporaryDirectory("snap")
+        defer { directory.remove() }
+        let data = directory.appending("data")
+        let taken = try ingestWithSnapshots(lines, into: data, snapshotAfter: [999, 2499, 3999])
+        let events = try storedEvents(in: data).map(\.event)
+        let log = try EventLog.open(directory: data, readOnly: true)
+        defer { log.close() }
+        #expect(try log.snapshotSeqs() == Array(taken.suffix(2)), "the newest two are kept")
+        let (older, newer) = (taken[1], taken[2])
+
+        let head = try log.head().seq
+        let full = try LedgerReplay.replay(log)
+        let (restored, report) = try LedgerReplay.restore(log)
+        #expect(report.snapshotSeq == newer && report.replayedEvents == head - newer && report.skipped.isEmpty)
+        #expect(restored.snapshotBytes() == full.snapshotBytes())
+        try expectSameAnswers(restored, full, participants: everyParticipant(of: full))
+
+        let insideDerivations = events.indices.dropLast().filter {
+            LedgerReplay.isDerived(events[$0]) && LedgerReplay.isDerived(events[$0 + 1])
+        }.map { events[$0].seq }
+        let inside = try #require(insideDerivations.first { $0 > newer }, "a fact with two derived events after \(newer)")
+        for asOf in [taken[0], older - 1, older, older + 1, newer - 1, newer, inside, head - 1, head, head + 5] {
+            let (ledger, report) = try LedgerReplay.restore(log, through: asOf)
+            let expectedSnapshot = asOf >= newer ? newer : asOf >= older ? older : nil
+            #expect(report.snapshotSeq == expectedSnapshot, "as of \(asOf)")
+            #expect(ledger.head == min(asOf, head))
+            #expect(ledger.snapshotBytes() == (try LedgerReplay.replay(log, through: asOf)).snapshotBytes(), "as of \(asOf)")
+        }
+    }
+
+    /// What applying a fact did, comparable: the stored events' bytes, or the error code.
+    static func outcome(_ result: Result<[StoredEvent], LedgerError>) -> [String] {
+        switch result {
+        case .success(let events): events.map { String(decoding: $0.canonicalBody(), as: UTF8.self) }
+        case .failure(let error): [error.code.rawValue]
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import RefLedgerServer
+import RefLedgerStore
+import RefLedgerTestSupport
+import Testing
+
+/// The daemon snapshots its ledger every `--snapshot-every` events and at graceful shutdown,
+/// and starts from the newest snapshot plus the log after it.
+@Suite struct SnapshotTests {
+    @Test func restartsFromTheSnapshotAfterSIGKILLAndAfterSIGTERM() throws {
+        let daemon = try DaemonHarness("sn", arguments: ["--snapshot-every", "1000"])
+        defer { daemon.finish() }
+        let client = daemon.client()
+        let lines = TrafficGenerator.facts(seed: 9, count: 3000)
+        var acknowledged: [String] = []
+        for start in stride(from: 0, to: lines.count, by: 250) {
+            let (status, results) = try client.postBatch(Array(lines[start..<min(start + 250, lines.count)]))
+            #expect(status == 200)
+            for result in results where jsonObject(result)["status"] as? String == "created" {
+                acknowledged.append(jsonObject(result)["id"] as? String ?? "")
+            }
+        }
+        let head = try #require(gauge("refledger_head_seq", client))
+        #expect(head > 2500)
+        try waitFor("a snapshot is written") { (gauge("refledger_snapshot_seq", client) ?? 0) > 0 }
+        let queries = try self.queries(client, head: Int(head))
+        let before = try queries.map { try client.get($0).text }
+
+        daemon.killHard()
+        try daemon.restart()
+        let snapshotSeq = try #require(gauge("refledger_restore_snapshot_seq", daemon.client()))
+        #expect(snapshotSeq >= 1000 && snapshotSeq < head, "the newest snapshot is below the head: a tail to replay")
+        #expect(gauge("refledger_restore_replayed_events", daemon.client()) == head - snapshotSeq)
+        #expect(gauge("refledger_head_seq", daemon.client()) == head)
+        let log = try EventLog.open(directory: daemon.dataPath, readOnly: true)
+        let missing = try acknowledged.filter { try log.seq(forID: $0) == nil }
+        log.close()
+        #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged facts are missing")
+        #expect(try queries.map { try daemon.client().get($0).text } == before)
+
+        // SIGTERM snapshots the final state: the next start replays nothing.
+        #expect(daemon.terminate() == 0)
+        try daemon.restart()
+        #expect(gauge("refledger_restore_snapshot_seq", daemon.client()) == head)
+        #expect(gauge("refledger_restore_replayed_events", daemon.client()) == 0)
+        #expect(try queries.map { try daemon.client().get($0).text } == before)
+        #expect(daemon.terminate() == 0)
+
+        let verify = try runCommand("refledger", ["verify", "--data", daemon.dataPath])
+        #expect(verify.status == 0, "\(verify.output)")
+        #expect(verify.output.contains("2 snapshots equal the replayed state"), "\(verify.output)")
+    }
+
+    /// Participant views (holds judged at a fixed time), metrics and leaderboards of every
+    /// program, at the head and as of an earlier seq.
+    private func queries(_ client: UnixHTTPClient, head: Int) throws -> [String] {
+        let events = try client.get("/v1/events?after=0&limit=100000").text.split(separator: "\n").map {
+            jsonObject(String($0))
+        }
+        #expect(events.count == head)
+        var paths: [String] = []
+        for event in events where event["type"] as? String == "signup" {
+            if let program = event["program"] as? String, let participant = event["participant"] as? String {
+                paths.append("/v1/programs/\(program)/participants/\(participant)?at=2026-06-01T00:00:00Z")
+            }
+        }
+        let programs = Set(events.compactMap { $0["program"] as? String })
+        #expect(programs.count > 1)
+        for program in programs.sorted() {
+            for suffix in ["", "?as_of=\(head * 2 / 3)"] {
+                paths += [
+                    "/v1/programs/\(program)/metrics\(suffix)",
+                    "/v1/programs/\(program)/leaderboard\(suffix.isEmpty ? "?" : suffix + "&")by=rewards&limit=1000",
+                ]
+            }
+        }
+        #expect(paths.count > 100)
+        return paths
+    }
+
+    /// The value of a gauge or counter in `/metrics`.
+    private func gauge(_ name: String, _ client: UnixHTTPClient) -> Double? {
+        guard let text = try? client.get("/metrics").text else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1))
+        }
+        return nil
+    }
+
+    private func waitFor(_ what: String, seconds: Double = 30, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            guard Date() < deadline else { throw HarnessError("timed out waiting until \(what)") }
+            usleep(20_000)
+        }
+    }
+}
