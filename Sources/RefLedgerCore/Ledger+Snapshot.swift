@@ -99,18 +99,22 @@ extension ProgramState {
     func encode(into encoder: inout SnapshotEncoder) {
         encoder.string(name)
         rules.encode(into: &encoder)
-        let ids = participants.keys.sorted()
+        // Sorted by id through their positions, so that neither the participants (large) are
+        // moved nor each one looked up again by its id.
+        let unsortedIDs = Array(participants.keys)
+        let members = Array(participants.values)
+        let order = unsortedIDs.indices.sorted { unsortedIDs[$0] < unsortedIDs[$1] }
         var indexOf: [String: Int] = [:]
-        indexOf.reserveCapacity(ids.count)
-        for (index, id) in ids.enumerated() { indexOf[id] = index }
+        indexOf.reserveCapacity(order.count)
+        for (index, position) in order.enumerated() { indexOf[unsortedIDs[position]] = index }
         func reference(_ id: String?) -> Int? {
             guard let id else { return nil }
             assert(indexOf[id] != nil, "\(id) is referenced but is not a participant of \(name)")
             return indexOf[id]
         }
 
-        encoder.count(ids.count)
-        for id in ids { participants[id]!.encode(into: &encoder, referrer: reference(participants[id]!.referrer)) }
+        encoder.count(order.count)
+        for position in order { members[position].encode(into: &encoder, referrer: reference(members[position].referrer)) }
         encoder.map(codeOwners) { encoder, owner in encoder.reference(reference(owner)) }
         encoder.map(clicksByVisitor) { encoder, clicks in
             encoder.count(clicks.count)
@@ -142,30 +146,32 @@ extension ProgramState {
 
     init(from decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) {
         self.init(name: try decoder.string(), rules: try Rules(from: &decoder))
-        // Participants first, in id order; their references to each other (referrers) may
-        // point forward, so they are resolved once every id is known.
+        // Participants first, in id order. A referrer is a reference into that order; one
+        // that points forward is resolved once its id is known.
         let memberCount = try decoder.count(minimumBytes: 20)
-        var members: [Participant] = []
-        var referrers: [Int?] = []
-        members.reserveCapacity(memberCount)
-        referrers.reserveCapacity(memberCount)
-        for _ in 0..<memberCount {
-            let (member, referrer) = try Participant.decode(from: &decoder, participants: memberCount)
-            try decoder.expectAscending(member.id, after: members.last?.id)
-            members.append(member)
-            referrers.append(referrer)
-        }
+        var ids: [String] = []
+        var rewardCounts: [Int] = []
+        var forwardReferrers: [(member: Int, referrer: Int)] = []
+        ids.reserveCapacity(memberCount)
+        rewardCounts.reserveCapacity(memberCount)
         participants.reserveCapacity(memberCount)
-        for index in members.indices {
-            members[index].referrer = referrers[index].map { members[$0].id }
-            participants[members[index].id] = members[index]
+        for index in 0..<memberCount {
+            var (member, referrer) = try Participant.decode(from: &decoder, participants: memberCount)
+            try decoder.expectAscending(member.id, after: ids.last)
+            if let referrer {
+                if referrer < index { member.referrer = ids[referrer] } else { forwardReferrers.append((index, referrer)) }
+            }
+            ids.append(member.id)
+            rewardCounts.append(member.rewards.count)
+            participants[member.id] = member
         }
+        for (member, referrer) in forwardReferrers { participants[ids[member]]!.referrer = ids[referrer] }
 
-        func member(_ decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) -> Participant {
-            members[try decoder.requiredReference(into: memberCount)]
+        func member(_ decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) -> Int {
+            try decoder.requiredReference(into: memberCount)
         }
         codeOwners = try decoder.map(minimumEntryBytes: 2) { decoder, _ throws(Ledger.SnapshotError) in
-            try member(&decoder).id
+            ids[try member(&decoder)]
         }
         clicksByVisitor = try decoder.map(minimumEntryBytes: 2) { decoder, _ throws(Ledger.SnapshotError) in
             let count = try decoder.count(minimumBytes: 3)
@@ -174,27 +180,27 @@ extension ProgramState {
             for _ in 0..<count {
                 let time = try decoder.time()
                 let seq = try decoder.unsigned()
-                clicks.append(Click(time: time, seq: seq, owner: try member(&decoder).id))
+                clicks.append(Click(time: time, seq: seq, owner: ids[try member(&decoder)]))
             }
             return clicks
         }
         orders = try decoder.map(minimumEntryBytes: 5) { decoder, id throws(Ledger.SnapshotError) in
-            let buyer = try member(&decoder).id
+            let buyer = ids[try member(&decoder)]
             var order = Order(participant: buyer, amount: try decoder.amount(), refunded: try decoder.amount())
             let linkCount = try decoder.count(minimumBytes: 2)
             order.rewards.reserveCapacity(linkCount)
             for _ in 0..<linkCount {
                 let beneficiary = try member(&decoder)
                 let index = try decoder.unsigned()
-                guard index < UInt64(beneficiary.rewards.count) else {
-                    throw decoder.damage("order \(id) links reward \(index) of \(beneficiary.id), who has fewer")
+                guard index < UInt64(rewardCounts[beneficiary]) else {
+                    throw decoder.damage("order \(id) links reward \(index) of \(ids[beneficiary]), who has fewer")
                 }
-                order.rewards.append((beneficiary.id, Int(index)))
+                order.rewards.append((ids[beneficiary], Int(index)))
             }
             return order
         }
         payouts = try decoder.map(minimumEntryBytes: 4) { decoder, _ throws(Ledger.SnapshotError) in
-            let owner = try member(&decoder).id
+            let owner = ids[try member(&decoder)]
             let amount = try decoder.amount()
             return Payout(participant: owner, amount: amount, state: try decoder.tag(Payout.State.self))
         }

@@ -58,9 +58,9 @@ struct SnapshotEncoder {
     /// order (so that equal maps give equal bytes).
     mutating func map<Value>(_ map: [String: Value], _ value: (inout SnapshotEncoder, Value) -> Void) {
         count(map.count)
-        for key in map.keys.sorted() {
+        for (key, element) in map.sorted(by: { $0.key < $1.key }) {
             string(key)
-            value(&self, map[key]!)
+            value(&self, element)
         }
     }
 }
@@ -78,13 +78,19 @@ struct SnapshotDecoder {
 
     func damage(_ reason: String) -> Ledger.SnapshotError { Ledger.SnapshotError(offset: offset, reason: reason) }
 
+    @inline(__always)
     mutating func byte() throws(Ledger.SnapshotError) -> UInt8 {
         guard offset < bytes.count else { throw damage("truncated") }
         offset += 1
         return bytes[offset - 1]
     }
 
+    @inline(__always)
     mutating func unsigned() throws(Ledger.SnapshotError) -> UInt64 {
+        if offset < bytes.count, bytes[offset] < 0x80 {
+            offset += 1
+            return UInt64(bytes[offset - 1])
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -100,6 +106,7 @@ struct SnapshotDecoder {
 
     /// A count of things each at least `minimumBytes` long, so never more than the bytes left
     /// could hold (a damaged count cannot make the reader allocate without bound).
+    @inline(__always)
     mutating func count(minimumBytes: Int = 1) throws(Ledger.SnapshotError) -> Int {
         let value = try unsigned()
         guard value <= UInt64((bytes.count - offset) / max(1, minimumBytes)) else {
@@ -108,6 +115,7 @@ struct SnapshotDecoder {
         return Int(value)
     }
 
+    @inline(__always)
     mutating func signed() throws(Ledger.SnapshotError) -> Int64 {
         let value = try unsigned()
         return Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1)
@@ -154,7 +162,14 @@ struct SnapshotDecoder {
 
     private mutating func utf8(count: Int) throws(Ledger.SnapshotError) -> String {
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
-        guard let text = String(validating: slice, as: UTF8.self) else { throw damage("invalid UTF-8") }
+        let text: String?
+        if slice.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (every id and code the contract allows): valid as it is, and the fast path.
+            text = slice.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
+        } else {
+            text = String(validating: slice, as: UTF8.self)
+        }
+        guard let text else { throw damage("invalid UTF-8") }
         offset += count
         return text
     }
@@ -169,6 +184,7 @@ struct SnapshotDecoder {
 
     /// A reference written by ``SnapshotEncoder/reference(_:)`` into a table of `count`
     /// elements: its index, or `nil` for none.
+    @inline(__always)
     mutating func reference(into count: Int) throws(Ledger.SnapshotError) -> Int? {
         let value = try unsigned()
         guard value > 0 else { return nil }

@@ -3,11 +3,15 @@ import RefLedgerCore
 import RefLedgerServer
 import RefLedgerTestSupport
 
-/// Counters read from the daemon's `/metrics`.
+/// Counters and gauges read from the daemon's `/metrics` (unlabelled ones, by name).
 struct Scrape {
-    var commits = 0.0
-    var factSum = 0.0
-    var head: UInt64 = 0
+    var values: [String: Double] = [:]
+
+    var commits: Double { values["refledger_commit_facts_count"] ?? 0 }
+    var factSum: Double { values["refledger_commit_facts_sum"] ?? 0 }
+    var head: UInt64 { UInt64(values["refledger_head_seq"] ?? 0) }
+
+    subscript(_ name: String) -> Double { values[name] ?? 0 }
 }
 
 /// A `refledger serve` child process on a scratch directory.
@@ -47,19 +51,14 @@ struct BenchDaemon {
         throw BenchFailure(description: "the daemon did not answer within 120 s")
     }
 
-    /// Commits, facts committed and head from `/metrics`.
+    /// Every unlabelled value of `/metrics`.
     func scrape() throws -> Scrape {
         let text = try UnixHTTPClient(socketPath: socketPath).request("GET", "/metrics").text
         var scrape = Scrape()
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             let parts = line.split(separator: " ")
             guard parts.count == 2, let value = Double(parts[1]) else { continue }
-            switch parts[0] {
-            case "refledger_commit_facts_count": scrape.commits = value
-            case "refledger_commit_facts_sum": scrape.factSum = value
-            case "refledger_head_seq": scrape.head = UInt64(value)
-            default: continue
-            }
+            scrape.values[String(parts[0])] = value
         }
         return scrape
     }

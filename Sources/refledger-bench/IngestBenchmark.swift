@@ -8,7 +8,9 @@ import Synchronization
 /// this executable) under (a) NDJSON batches of 1,000 facts on 4 connections and (b) one fact
 /// per request on 64 connections; events/s, latency percentiles, commits/s and facts per
 /// commit (from `/metrics`), the daemon's RSS; raw LMDB measured in the same run beside them;
-/// and the restart time over the log that (a) and (b) left (≥ 1,000,000 events by default).
+/// the snapshots the daemon took meanwhile (every 250,000 events: the writer's stall, size,
+/// times); and the restart time over the log that (a) and (b) left (≥ 1,000,000 events by
+/// default), which loads the snapshot taken at shutdown.
 struct IngestBenchmark {
     let batchFacts: Int
     let singleFacts: Int
@@ -86,6 +88,7 @@ struct IngestBenchmark {
         daemon = try BenchDaemon(directory: directory, fresh: false)
         let restartSeconds = Double(Bench.now() - restartStart) / 1e9
         let restartRSS = daemon.residentBytes()
+        let restored = try daemon.scrape()
         daemon.stop()
         Bench.note("snapshot cost and replay in process")
         let snapshot = try Self.snapshotCost(data: directory + "/data", population: population)
@@ -110,6 +113,7 @@ struct IngestBenchmark {
                     "p50": Bench.round(Bench.percentile(&latencies, 0.5), 3),
                     "p99": Bench.round(Bench.percentile(&latencies, 0.99), 3),
                     "p99_9": Bench.round(Bench.percentile(&latencies, 0.999), 3),
+                    "max": Bench.round(latencies.max() ?? 0, 3),
                 ],
                 "commits": Int(commits), "commits_per_s": Bench.round(commits / run.seconds),
                 "mean_facts_per_commit": Bench.round((after.factSum - before.factSum) / max(1, commits), 1),
@@ -142,6 +146,20 @@ struct IngestBenchmark {
             "restart": [
                 "events_in_log": Int(head), "seconds_to_first_answer": Bench.round(restartSeconds, 3),
                 "daemon_rss_bytes": restartRSS,
+                "snapshot_seq_loaded": Int(restored["refledger_restore_snapshot_seq"]),
+                "events_replayed": Int(restored["refledger_restore_replayed_events"]),
+                "restore_seconds": Bench.round(restored["refledger_restore_seconds"], 3),
+            ],
+            "snapshots_during_ingest": [
+                "every_events": 250_000, "taken": Int(afterB["refledger_snapshot_stall_seconds_count"]),
+                "writer_stall_seconds_mean": Bench.round(
+                    afterB["refledger_snapshot_stall_seconds_sum"]
+                        / max(1, afterB["refledger_snapshot_stall_seconds_count"]), 3),
+                "last_seq": Int(afterB["refledger_snapshot_seq"]),
+                "last_stored_bytes": Int(afterB["refledger_snapshot_bytes"]),
+                "last_state_bytes": Int(afterB["refledger_snapshot_state_bytes"]),
+                "last_encode_seconds": Bench.round(afterB["refledger_snapshot_encode_seconds"], 3),
+                "last_write_seconds": Bench.round(afterB["refledger_snapshot_write_seconds"], 3),
             ],
             "snapshot_per_commit": snapshot,
             "daemon_peak_rss_bytes": peakRSS,
@@ -152,16 +170,19 @@ struct IngestBenchmark {
         try Bench.printJSON(["benchmark": "ingest", "results": results])
     }
 
-    /// What publishing a ledger snapshot at every commit would cost the writer: one fact
-    /// applied with no other reference to the ledger, and with a snapshot held (the held copy
-    /// makes the first mutation copy every dictionary it touches); and the replay rate that
-    /// start-up pays over this log.
+    /// What keeping a copy of the ledger costs the writer: one fact applied with no other
+    /// reference to the ledger, and with a copy held (the held copy makes the first mutation
+    /// copy every dictionary it touches); the replay rate over this log; and the two ways to
+    /// take a snapshot measured on the final ledger — serializing it on the writer thread (the
+    /// stall is the encode time) or copying it and detaching the writer's storage (the stall
+    /// the daemon pays) — with the snapshot's size, compression, decoding and a restore.
     static func snapshotCost(data: String, population: Int) throws -> [String: Any] {
         let log = try EventLog.open(directory: data, readOnly: true)
         defer { log.close() }
         let events = try log.head().seq
         var ledger = Ledger.standard()
         let replaySeconds = try Bench.time { ledger = try LedgerReplay.replay(log) }
+        let snapshot = try Self.snapshotOptions(ledger, log: log)
         let now = Timestamp.now()
         let facts = try IngestFacts.measured(count: 400, population: population, prefix: "c").map {
             try FactDecoder.decode($0, now: now)
@@ -182,6 +203,36 @@ struct IngestBenchmark {
             "apply_us_p50_alone": Bench.round(Bench.percentile(&alone, 0.5), 1),
             "apply_us_p50_with_snapshot_held": Bench.round(Bench.percentile(&held, 0.5), 1),
             "apply_us_p99_with_snapshot_held": Bench.round(Bench.percentile(&held, 0.99), 1),
+            "snapshot": snapshot,
+        ]
+    }
+
+    /// The snapshot of `ledger` (the state at the log's head) taken both ways, and read back.
+    static func snapshotOptions(_ ledger: Ledger, log: EventLog) throws -> [String: Any] {
+        var state: [UInt8] = []
+        let encodeSeconds = Bench.time { state = ledger.snapshotBytes() }
+        var writer = ledger
+        var copy: Ledger?
+        let detachSeconds = Bench.time {
+            copy = writer
+            writer.detach()
+        }
+        withExtendedLifetime(copy) {}
+        var frame: [UInt8] = []
+        let compressSeconds = try Bench.time { frame = try Zstd.Compressor(level: 1, checksum: true).compress(state) }
+        var decoded: Ledger?
+        let decodeSeconds = try Bench.time { decoded = try Ledger(snapshot: state, sha256: Ledger.standardHasher) }
+        guard decoded?.snapshotBytes() == state else { throw BenchFailure(description: "the snapshot does not round-trip") }
+        var report: LedgerReplay.RestoreReport?
+        let restoreSeconds = try Bench.time { report = try LedgerReplay.restore(log).report }
+        return [
+            "state_bytes": state.count, "zstd_bytes": frame.count,
+            "stall_seconds_encode_on_writer": Bench.round(encodeSeconds, 3),
+            "stall_seconds_copy_and_detach": Bench.round(detachSeconds, 3),
+            "compress_seconds": Bench.round(compressSeconds, 3), "decode_seconds": Bench.round(decodeSeconds, 3),
+            "restore_seconds": Bench.round(restoreSeconds, 3),
+            "restore_snapshot_seq": Int(report?.snapshotSeq ?? 0),
+            "restore_replayed_events": Int(report?.replayedEvents ?? 0),
         ]
     }
 
