@@ -37,13 +37,35 @@ extension Ledger {
         return encoder.bytes
     }
 
-    /// The ledger that ``snapshotBytes()`` wrote, with `sha256` as its hasher.
+    /// Runs two pieces of work and returns once both have returned: on two threads, or one
+    /// after the other. Decoding a snapshot reads the two large sections of each program
+    /// (the participants, and the codes, clicks, orders and payouts that refer to them) so.
+    public typealias Fork = @Sendable (_ first: @escaping @Sendable () -> Void, _ second: @escaping @Sendable () -> Void)
+        -> Void
+
+    /// A ``Fork`` that runs the second piece of work after the first, on the calling thread.
+    public static let oneAfterTheOther: Fork = { first, second in
+        first()
+        second()
+    }
+
+    /// The ledger that ``snapshotBytes()`` wrote, with `sha256` as its hasher; `fork` may read
+    /// the sections of a program at the same time.
     ///
     /// - Throws: ``SnapshotError`` for bytes that are truncated, damaged, of another format
     ///   version, or describe an inconsistent state (a reference to a participant, reward or
     ///   click owner that is not there, keys out of order). It never traps on any input.
-    public init(snapshot bytes: UnsafeRawBufferPointer, sha256: @escaping Hasher) throws(SnapshotError) {
-        var decoder = SnapshotDecoder(bytes)
+    public init(snapshot bytes: [UInt8], sha256: @escaping Hasher, fork: Fork = oneAfterTheOther) throws(SnapshotError) {
+        self.init(sha256: sha256)
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(SnapshotError) in try self.read(SnapshotDecoder(buffer), fork: fork) }
+        }
+        (head, programs) = try result.get()
+    }
+
+    /// The head and programs of a snapshot.
+    private func read(_ decoder: SnapshotDecoder, fork: Fork) throws(SnapshotError) -> (UInt64, [String: ProgramState]) {
+        var decoder = decoder
         for byte in Self.snapshotMagic {
             guard try decoder.byte() == byte else { throw decoder.damage("not a ledger snapshot") }
         }
@@ -51,26 +73,19 @@ extension Ledger {
         guard version == Self.snapshotFormatVersion else {
             throw decoder.damage("snapshot format \(version); this refledger reads \(Self.snapshotFormatVersion)")
         }
-        self.init(sha256: sha256)
-        head = try decoder.unsigned()
+        let head = try decoder.unsigned()
         let count = try decoder.count()
-        var previous: String?
+        var programs: [String: ProgramState] = [:]
         programs.reserveCapacity(count)
+        var previous: String?
         for _ in 0..<count {
-            let program = try ProgramState(from: &decoder)
+            let program = try ProgramState(from: &decoder, fork: fork)
             try decoder.expectAscending(program.name, after: previous)
             previous = program.name
             programs[program.name] = program
         }
-        guard decoder.isAtEnd else { throw decoder.damage("\(bytes.count - decoder.offset) bytes after the end") }
-    }
-
-    /// The ledger that ``snapshotBytes()`` wrote; see ``init(snapshot:sha256:)``.
-    public init(snapshot bytes: [UInt8], sha256: @escaping Hasher) throws(SnapshotError) {
-        let result = bytes.withUnsafeBytes { buffer in
-            Result { () throws(SnapshotError) in try Ledger(snapshot: buffer, sha256: sha256) }
-        }
-        self = try result.get()
+        try decoder.expectEnd(of: "the snapshot")
+        return (head, programs)
     }
 
     /// Gives this ledger storage of its own, copying now every collection it shares with a
@@ -96,17 +111,18 @@ extension ProgramState {
             + payouts.count * 24 + timeToConvertMillis.count * 4
     }
 
+    /// Writes the program: its name and rules; its participants' ids (ascending) with their
+    /// reward counts; then two sections, the participants and what refers to them (codes,
+    /// clicks, orders, payouts, with participants as indexes into those ids); then its totals.
     func encode(into encoder: inout SnapshotEncoder) {
         encoder.string(name)
         rules.encode(into: &encoder)
-        // Sorted by id through their positions, so that neither the participants (large) are
-        // moved nor each one looked up again by its id.
-        let unsortedIDs = Array(participants.keys)
-        let members = Array(participants.values)
-        let order = unsortedIDs.indices.sorted { unsortedIDs[$0] < unsortedIDs[$1] }
+        // Sorted through dictionary positions: no participant (large) is moved or looked up
+        // by its id again.
+        let order = participants.indices.sorted { participants.keys[$0] < participants.keys[$1] }
         var indexOf: [String: Int] = [:]
         indexOf.reserveCapacity(order.count)
-        for (index, position) in order.enumerated() { indexOf[unsortedIDs[position]] = index }
+        for (index, position) in order.enumerated() { indexOf[participants.keys[position]] = index }
         func reference(_ id: String?) -> Int? {
             guard let id else { return nil }
             assert(indexOf[id] != nil, "\(id) is referenced but is not a participant of \(name)")
@@ -114,98 +130,168 @@ extension ProgramState {
         }
 
         encoder.count(order.count)
-        for position in order { members[position].encode(into: &encoder, referrer: reference(members[position].referrer)) }
-        encoder.map(codeOwners) { encoder, owner in encoder.reference(reference(owner)) }
-        encoder.map(clicksByVisitor) { encoder, clicks in
-            encoder.count(clicks.count)
-            for click in clicks {
-                encoder.time(click.time)
-                encoder.unsigned(click.seq)
-                encoder.reference(reference(click.owner))
+        for position in order {
+            encoder.string(participants.keys[position])
+            encoder.count(participants.values[position].rewards.count)
+        }
+        encoder.section(capacity: participants.count * 64) { encoder in
+            for position in order {
+                let member = participants.values[position]
+                member.encode(into: &encoder, referrer: reference(member.referrer))
             }
         }
-        encoder.map(orders) { encoder, order in
-            encoder.reference(reference(order.participant))
-            encoder.signed(order.amount)
-            encoder.signed(order.refunded)
-            encoder.count(order.rewards.count)
-            for link in order.rewards {
-                encoder.reference(reference(link.participant))
-                encoder.count(link.index)
+        encoder.section(capacity: (codeOwners.count + clicksByVisitor.count + orders.count) * 24) { encoder in
+            encoder.map(codeOwners) { encoder, owner in encoder.reference(reference(owner)) }
+            encoder.map(clicksByVisitor) { encoder, clicks in
+                encoder.count(clicks.count)
+                for click in clicks {
+                    encoder.time(click.time)
+                    encoder.unsigned(click.seq)
+                    encoder.reference(reference(click.owner))
+                }
             }
-        }
-        encoder.map(payouts) { encoder, payout in
-            encoder.reference(reference(payout.participant))
-            encoder.signed(payout.amount)
-            encoder.tag(payout.state)
+            encoder.map(orders) { encoder, order in
+                encoder.reference(reference(order.participant))
+                encoder.signed(order.amount)
+                encoder.signed(order.refunded)
+                encoder.count(order.rewards.count)
+                for link in order.rewards {
+                    encoder.reference(reference(link.participant))
+                    encoder.count(link.index)
+                }
+            }
+            encoder.map(payouts) { encoder, payout in
+                encoder.reference(reference(payout.participant))
+                encoder.signed(payout.amount)
+                encoder.tag(payout.state)
+            }
         }
         totals.encode(into: &encoder)
         encoder.signed(activeReferrers)
         timeToConvertMillis.encode(into: &encoder)
     }
 
-    init(from decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) {
+    /// Reads what ``encode(into:)`` wrote, the two sections through `fork`.
+    init(from decoder: inout SnapshotDecoder, fork: Ledger.Fork) throws(Ledger.SnapshotError) {
         self.init(name: try decoder.string(), rules: try Rules(from: &decoder))
-        // Participants first, in id order. A referrer is a reference into that order; one
-        // that points forward is resolved once its id is known.
-        let memberCount = try decoder.count(minimumBytes: 20)
+        let memberCount = try decoder.count(minimumBytes: 21)
         var ids: [String] = []
         var rewardCounts: [Int] = []
-        var forwardReferrers: [(member: Int, referrer: Int)] = []
         ids.reserveCapacity(memberCount)
         rewardCounts.reserveCapacity(memberCount)
-        participants.reserveCapacity(memberCount)
-        for index in 0..<memberCount {
-            var (member, referrer) = try Participant.decode(from: &decoder, participants: memberCount)
-            try decoder.expectAscending(member.id, after: ids.last)
-            if let referrer {
-                if referrer < index { member.referrer = ids[referrer] } else { forwardReferrers.append((index, referrer)) }
-            }
-            ids.append(member.id)
-            rewardCounts.append(member.rewards.count)
-            participants[member.id] = member
+        for _ in 0..<memberCount {
+            let id = try decoder.string()
+            try decoder.expectAscending(id, after: ids.last)
+            ids.append(id)
+            rewardCounts.append(try decoder.count(minimumBytes: 4))
         }
-        for (member, referrer) in forwardReferrers { participants[ids[member]]!.referrer = ids[referrer] }
-
-        func member(_ decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) -> Int {
-            try decoder.requiredReference(into: memberCount)
-        }
-        codeOwners = try decoder.map(minimumEntryBytes: 2) { decoder, _ throws(Ledger.SnapshotError) in
-            ids[try member(&decoder)]
-        }
-        clicksByVisitor = try decoder.map(minimumEntryBytes: 2) { decoder, _ throws(Ledger.SnapshotError) in
-            let count = try decoder.count(minimumBytes: 3)
-            var clicks: [Click] = []
-            clicks.reserveCapacity(count)
-            for _ in 0..<count {
-                let time = try decoder.time()
-                let seq = try decoder.unsigned()
-                clicks.append(Click(time: time, seq: seq, owner: ids[try member(&decoder)]))
-            }
-            return clicks
-        }
-        orders = try decoder.map(minimumEntryBytes: 5) { decoder, id throws(Ledger.SnapshotError) in
-            let buyer = ids[try member(&decoder)]
-            var order = Order(participant: buyer, amount: try decoder.amount(), refunded: try decoder.amount())
-            let linkCount = try decoder.count(minimumBytes: 2)
-            order.rewards.reserveCapacity(linkCount)
-            for _ in 0..<linkCount {
-                let beneficiary = try member(&decoder)
-                let index = try decoder.unsigned()
-                guard index < UInt64(rewardCounts[beneficiary]) else {
-                    throw decoder.damage("order \(id) links reward \(index) of \(ids[beneficiary]), who has fewer")
+        let people = SnapshotSection(bytes: decoder.bytes, range: try decoder.section())
+        let references = SnapshotSection(bytes: decoder.bytes, range: try decoder.section())
+        let members = ForkResult<[String: Participant]>()
+        let links = ForkResult<Links>()
+        fork(
+            { [ids, rewardCounts] in
+                members.set { () throws(Ledger.SnapshotError) in
+                    try Self.participants(from: people.decoder, ids: ids, rewardCounts: rewardCounts)
                 }
-                order.rewards.append((ids[beneficiary], Int(index)))
+            },
+            { [ids, rewardCounts] in
+                links.set { () throws(Ledger.SnapshotError) in
+                    try Links(from: references.decoder, ids: ids, rewardCounts: rewardCounts)
+                }
             }
-            return order
-        }
-        payouts = try decoder.map(minimumEntryBytes: 4) { decoder, _ throws(Ledger.SnapshotError) in
-            let owner = ids[try member(&decoder)]
-            let amount = try decoder.amount()
-            return Payout(participant: owner, amount: amount, state: try decoder.tag(Payout.State.self))
-        }
+        )
+        participants = try members.get()
+        (codeOwners, clicksByVisitor, orders, payouts) = try links.get().maps
         totals = try MemberStats(from: &decoder)
         activeReferrers = try decoder.nonNegative()
         timeToConvertMillis = try OrderStatistics(from: &decoder)
+    }
+
+    /// The participants section: each participant in the order of `ids`.
+    private static func participants(
+        from decoder: SnapshotDecoder,
+        ids: [String],
+        rewardCounts: [Int]
+    ) throws(Ledger.SnapshotError) -> [String: Participant] {
+        var decoder = decoder
+        var participants: [String: Participant] = [:]
+        participants.reserveCapacity(ids.count)
+        for index in ids.indices {
+            participants[ids[index]] = try Participant(
+                from: &decoder, id: ids[index], rewardCount: rewardCounts[index], ids: ids)
+        }
+        try decoder.expectEnd(of: "the participants")
+        return participants
+    }
+
+    /// The section of what refers to participants: codes, clicks, orders and payouts.
+    private struct Links: Sendable {
+        var maps: ([String: String], [String: [Click]], [String: Order], [String: Payout])
+
+        init(from decoder: SnapshotDecoder, ids: [String], rewardCounts: [Int]) throws(Ledger.SnapshotError) {
+            var decoder = decoder
+            func member(_ decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) -> Int {
+                try decoder.requiredReference(into: ids.count)
+            }
+            let codeOwners = try decoder.map(minimumEntryBytes: 2) { decoder, _ throws(Ledger.SnapshotError) in
+                ids[try member(&decoder)]
+            }
+            let clicksByVisitor = try decoder.map(minimumEntryBytes: 2) { decoder, _ throws(Ledger.SnapshotError) in
+                let count = try decoder.count(minimumBytes: 3)
+                var clicks: [Click] = []
+                clicks.reserveCapacity(count)
+                for _ in 0..<count {
+                    let time = try decoder.time()
+                    let seq = try decoder.unsigned()
+                    clicks.append(Click(time: time, seq: seq, owner: ids[try member(&decoder)]))
+                }
+                return clicks
+            }
+            let orders = try decoder.map(minimumEntryBytes: 5) { decoder, id throws(Ledger.SnapshotError) in
+                let buyer = ids[try member(&decoder)]
+                var order = Order(participant: buyer, amount: try decoder.amount(), refunded: try decoder.amount())
+                let linkCount = try decoder.count(minimumBytes: 2)
+                order.rewards.reserveCapacity(linkCount)
+                for _ in 0..<linkCount {
+                    let beneficiary = try member(&decoder)
+                    let index = try decoder.unsigned()
+                    guard index < UInt64(rewardCounts[beneficiary]) else {
+                        throw decoder.damage("order \(id) links reward \(index) of \(ids[beneficiary]), who has fewer")
+                    }
+                    order.rewards.append((ids[beneficiary], Int(index)))
+                }
+                return order
+            }
+            let payouts = try decoder.map(minimumEntryBytes: 4) { decoder, _ throws(Ledger.SnapshotError) in
+                let owner = ids[try member(&decoder)]
+                let amount = try decoder.amount()
+                return Payout(participant: owner, amount: amount, state: try decoder.tag(Payout.State.self))
+            }
+            try decoder.expectEnd(of: "the references to participants")
+            maps = (codeOwners, clicksByVisitor, orders, payouts)
+        }
+    }
+}
+
+/// A section of snapshot bytes handed to work a ``Ledger/Fork`` runs. Unchecked: the bytes are
+/// only read, and their owner keeps them alive until the fork returned.
+struct SnapshotSection: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+    let range: Range<Int>
+
+    var decoder: SnapshotDecoder { SnapshotDecoder(bytes, range: range) }
+}
+
+/// What one piece of work a ``Ledger/Fork`` runs hands back. Unchecked: the work sets it
+/// once, and the caller reads it only after the fork returned, which is after the work ended.
+final class ForkResult<Value: Sendable>: @unchecked Sendable {
+    private var result: Result<Value, Ledger.SnapshotError>?
+
+    func set(_ body: () throws(Ledger.SnapshotError) -> Value) { result = Result(catching: body) }
+
+    func get() throws(Ledger.SnapshotError) -> Value {
+        guard let result else { throw Ledger.SnapshotError(offset: 0, reason: "the fork did not run every piece of work") }
+        return try result.get()
     }
 }

@@ -1,8 +1,8 @@
 // The parts of a program's state in a ledger snapshot (see `Ledger.snapshotBytes()`).
 
 extension Participant {
+    /// Writes what follows the id and the reward count (which the ids list holds).
     func encode(into encoder: inout SnapshotEncoder, referrer: Int?) {
-        encoder.string(id)
         encoder.string(code)
         encoder.reference(referrer)
         encoder.time(signupTime)
@@ -10,7 +10,6 @@ extension Participant {
         encoder.optionalTime(firstConversionTime)
         encoder.signed(capAccrued)
         encoder.signed(netRewards)
-        encoder.count(rewards.count)
         for reward in rewards {
             encoder.string(reward.id)
             encoder.signed(reward.amount)
@@ -22,33 +21,25 @@ extension Participant {
         stats.encode(into: &encoder)
     }
 
-    /// A participant with its referrer left out, and the referrer's index among the program's
-    /// `participants` participants.
-    static func decode(
-        from decoder: inout SnapshotDecoder,
-        participants: Int
-    ) throws(Ledger.SnapshotError) -> (Participant, referrer: Int?) {
-        let id = try decoder.string()
+    /// Reads what ``encode(into:referrer:)`` wrote; the referrer is an index into `ids`.
+    init(from decoder: inout SnapshotDecoder, id: String, rewardCount: Int, ids: [String]) throws(Ledger.SnapshotError) {
         let code = try decoder.string()
-        let referrer = try decoder.reference(into: participants)
-        var member = Participant(
-            id: id, code: code, signupTime: try decoder.time(), visitor: try decoder.optionalString())
-        member.firstConversionTime = try decoder.optionalTime()
-        member.capAccrued = try decoder.nonNegative()
-        member.netRewards = try decoder.signed()
-        let rewardCount = try decoder.count(minimumBytes: 4)
-        member.rewards.reserveCapacity(rewardCount)
+        let referrer = try decoder.reference(into: ids.count).map { ids[$0] }
+        self.init(
+            id: id, code: code, referrer: referrer, signupTime: try decoder.time(), visitor: try decoder.optionalString())
+        firstConversionTime = try decoder.optionalTime()
+        capAccrued = try decoder.nonNegative()
+        netRewards = try decoder.signed()
+        rewards.reserveCapacity(rewardCount)
         for _ in 0..<rewardCount {
             let rewardID = try decoder.string()
             let amount = try decoder.amount()
             let reversed = try decoder.amount()
-            member.rewards.append(
-                RewardEntry(id: rewardID, amount: amount, reversed: reversed, availableAt: try decoder.time()))
+            rewards.append(RewardEntry(id: rewardID, amount: amount, reversed: reversed, availableAt: try decoder.time()))
         }
-        member.reserved = try decoder.nonNegative()
-        member.paid = try decoder.nonNegative()
-        member.stats = try MemberStats(from: &decoder)
-        return (member, referrer)
+        reserved = try decoder.nonNegative()
+        paid = try decoder.nonNegative()
+        stats = try MemberStats(from: &decoder)
     }
 }
 

@@ -54,6 +54,15 @@ struct SnapshotEncoder {
         byte(UInt8(Value.snapshotCases.firstIndex(of: value)!))
     }
 
+    /// A section: its byte count, then what `body` writes (so that a reader can find where
+    /// the next one starts without reading it, and read sections at the same time).
+    mutating func section(capacity: Int, _ body: (inout SnapshotEncoder) -> Void) {
+        var inner = SnapshotEncoder(capacity: capacity)
+        body(&inner)
+        count(inner.bytes.count)
+        bytes.append(contentsOf: inner.bytes)
+    }
+
     /// A map: its count, then each key and what `value` writes of its value, in ascending key
     /// order (so that equal maps give equal bytes).
     mutating func map<Value>(_ map: [String: Value], _ value: (inout SnapshotEncoder, Value) -> Void) {
@@ -68,33 +77,57 @@ struct SnapshotEncoder {
 /// Reads what ``SnapshotEncoder`` wrote, checking every step: running out of bytes, a varint
 /// over 64 bits, a count larger than the bytes left could hold, invalid UTF-8 — each is a
 /// thrown ``Ledger/SnapshotError`` naming the offset, never a trap.
+///
+/// It reads `bytes` from `offset` up to `end`: the whole snapshot, or one section of it
+/// (``section()``), with offsets always counted from the start of the snapshot.
 struct SnapshotDecoder {
     let bytes: UnsafeRawBufferPointer
-    private(set) var offset = 0
+    private(set) var offset: Int
+    /// Where this decoder's bytes end.
+    let end: Int
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer) { self.init(bytes, range: 0..<bytes.count) }
 
-    var isAtEnd: Bool { offset == bytes.count }
+    /// A decoder of `range` of `bytes` (a section).
+    init(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) {
+        self.bytes = bytes
+        offset = range.lowerBound
+        end = range.upperBound
+    }
+
+    var isAtEnd: Bool { offset == end }
+
+    /// The range of a section written by ``SnapshotEncoder/section(capacity:_:)``, which is skipped.
+    mutating func section() throws(Ledger.SnapshotError) -> Range<Int> {
+        let length = try count()
+        defer { offset += length }
+        return offset..<offset + length
+    }
+
+    /// Throws unless the section (or the snapshot) was read to its last byte.
+    func expectEnd(of what: String) throws(Ledger.SnapshotError) {
+        guard isAtEnd else { throw damage("\(end - offset) bytes after the end of \(what)") }
+    }
 
     func damage(_ reason: String) -> Ledger.SnapshotError { Ledger.SnapshotError(offset: offset, reason: reason) }
 
     @inline(__always)
     mutating func byte() throws(Ledger.SnapshotError) -> UInt8 {
-        guard offset < bytes.count else { throw damage("truncated") }
+        guard offset < end else { throw damage("truncated") }
         offset += 1
         return bytes[offset - 1]
     }
 
     @inline(__always)
     mutating func unsigned() throws(Ledger.SnapshotError) -> UInt64 {
-        if offset < bytes.count, bytes[offset] < 0x80 {
+        if offset < end, bytes[offset] < 0x80 {
             offset += 1
             return UInt64(bytes[offset - 1])
         }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
-            guard offset < bytes.count else { throw damage("truncated inside a varint") }
+            guard offset < end else { throw damage("truncated inside a varint") }
             let byte = bytes[offset]
             offset += 1
             if shift == 63, byte > 1 { throw damage("varint over 64 bits") }
@@ -109,8 +142,8 @@ struct SnapshotDecoder {
     @inline(__always)
     mutating func count(minimumBytes: Int = 1) throws(Ledger.SnapshotError) -> Int {
         let value = try unsigned()
-        guard value <= UInt64((bytes.count - offset) / max(1, minimumBytes)) else {
-            throw damage("count \(value) exceeds the \(bytes.count - offset) bytes left")
+        guard value <= UInt64((end - offset) / max(1, minimumBytes)) else {
+            throw damage("count \(value) exceeds the \(end - offset) bytes left")
         }
         return Int(value)
     }
@@ -156,7 +189,7 @@ struct SnapshotDecoder {
     mutating func optionalString() throws(Ledger.SnapshotError) -> String? {
         let tag = try unsigned()
         guard tag > 0 else { return nil }
-        guard tag - 1 <= UInt64(bytes.count - offset) else { throw damage("string runs past the end") }
+        guard tag - 1 <= UInt64(end - offset) else { throw damage("string runs past the end") }
         return try utf8(count: Int(tag - 1))
     }
 

@@ -99,7 +99,7 @@ public struct LedgerReplay {
             onDamaged: { seq, error in report.skipped.append(SkippedSnapshot(seq: seq, reason: error.message)) }
         ) {
             do {
-                let ledger = try Ledger(snapshot: snapshot.state, sha256: Ledger.standardHasher)
+                let ledger = try Ledger(snapshot: snapshot.state, sha256: Ledger.standardHasher, fork: Ledger.onTwoThreads)
                 guard ledger.head == snapshot.seq else {
                     throw Ledger.SnapshotError(offset: 0, reason: "its state is at seq \(ledger.head), not \(snapshot.seq)")
                 }

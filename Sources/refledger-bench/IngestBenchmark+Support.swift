@@ -19,9 +19,9 @@ struct BenchDaemon {
     let process: Process
     let socketPath: String
 
-    /// Starts the daemon (on an emptied data directory unless `fresh` is false) and waits
-    /// for its first answer.
-    init(directory: String, fresh: Bool = true) throws {
+    /// Starts the daemon (on an emptied data directory unless `fresh` is false), with
+    /// `arguments` after the data and socket ones, and waits for its first answer.
+    init(directory: String, fresh: Bool = true, arguments: [String] = []) throws {
         let data = directory + "/data"
         if fresh { try? FileManager.default.removeItem(atPath: data) }
         socketPath = directory + "/s.sock"
@@ -30,7 +30,7 @@ struct BenchDaemon {
             .appendingPathComponent("refledger")
         process = Process()
         process.executableURL = executable
-        process.arguments = ["serve", "--data", data, "--socket", socketPath]
+        process.arguments = ["serve", "--data", data, "--socket", socketPath] + arguments
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         let deadline = Date().addingTimeInterval(120)

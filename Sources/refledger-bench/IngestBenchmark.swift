@@ -14,6 +14,9 @@ import Synchronization
 struct IngestBenchmark {
     let batchFacts: Int
     let singleFacts: Int
+    /// The daemon's `--snapshot-every` (a value above the events posted measures ingest
+    /// without periodic snapshots).
+    let snapshotEvery: Int
     let batchConnections = 4
     let batchLines = 1000
     let singleConnections = 64
@@ -23,12 +26,14 @@ struct IngestBenchmark {
     init(arguments: [String]) {
         batchFacts = Bench.option("batch-facts", in: arguments, default: 1_000_000)
         singleFacts = Bench.option("single-facts", in: arguments, default: 96_000)
+        snapshotEvery = Bench.option("snapshot-every", in: arguments, default: 250_000)
     }
 
     func run() throws {
         let directory = try Bench.scratchDirectory("ingest")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var daemon = try BenchDaemon(directory: directory)
+        let daemonArguments = ["--snapshot-every", String(snapshotEvery)]
+        var daemon = try BenchDaemon(directory: directory, arguments: daemonArguments)
         defer { daemon.stop() }
         let setup = IngestFacts.setup(population: population)
         _ = try post(
@@ -85,7 +90,7 @@ struct IngestBenchmark {
         Bench.note("restart over \(head) events")
         daemon.stop()
         let restartStart = Bench.now()
-        daemon = try BenchDaemon(directory: directory, fresh: false)
+        daemon = try BenchDaemon(directory: directory, fresh: false, arguments: daemonArguments)
         let restartSeconds = Double(Bench.now() - restartStart) / 1e9
         let restartRSS = daemon.residentBytes()
         let restored = try daemon.scrape()
@@ -151,7 +156,7 @@ struct IngestBenchmark {
                 "restore_seconds": Bench.round(restored["refledger_restore_seconds"], 3),
             ],
             "snapshots_during_ingest": [
-                "every_events": 250_000, "taken": Int(afterB["refledger_snapshot_stall_seconds_count"]),
+                "every_events": snapshotEvery, "taken": Int(afterB["refledger_snapshot_stall_seconds_count"]),
                 "writer_stall_seconds_mean": Bench.round(
                     afterB["refledger_snapshot_stall_seconds_sum"]
                         / max(1, afterB["refledger_snapshot_stall_seconds_count"]), 3),
@@ -221,7 +226,9 @@ struct IngestBenchmark {
         var frame: [UInt8] = []
         let compressSeconds = try Bench.time { frame = try Zstd.Compressor(level: 1, checksum: true).compress(state) }
         var decoded: Ledger?
-        let decodeSeconds = try Bench.time { decoded = try Ledger(snapshot: state, sha256: Ledger.standardHasher) }
+        let decodeSeconds = try Bench.time {
+            decoded = try Ledger(snapshot: state, sha256: Ledger.standardHasher, fork: Ledger.onTwoThreads)
+        }
         guard decoded?.snapshotBytes() == state else { throw BenchFailure(description: "the snapshot does not round-trip") }
         var report: LedgerReplay.RestoreReport?
         let restoreSeconds = try Bench.time { report = try LedgerReplay.restore(log).report }

@@ -3,7 +3,8 @@ import Foundation
 // refledger-bench: benchmark programs that print JSON (never timed tests).
 //   refledger-bench store [--events N]    the append path, raw LMDB beside it, bytes/event, export, verify
 //   refledger-bench ledger [--facts N]    in-memory apply, durable import, verify, query latency
-//   refledger-bench ingest [--batch-facts N] [--single-facts N]   the daemon: batches and single facts, restart
+//   refledger-bench ingest [--batch-facts N] [--single-facts N] [--snapshot-every N]   the daemon: batches and
+//                                           single facts, snapshots, restart
 //   refledger-bench gen --seed N --facts N   the seeded traffic generator (NDJSON on stdout)
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -21,6 +21,8 @@ import Testing
         var decoded = try Ledger(snapshot: bytes, sha256: Ledger.standardHasher)
         #expect(decoded.head == original.head)
         #expect(decoded.snapshotBytes() == bytes)
+        let onTwoThreads = try Ledger(snapshot: bytes, sha256: Ledger.standardHasher, fork: Ledger.onTwoThreads)
+        #expect(onTwoThreads.snapshotBytes() == bytes, "a program's sections read at the same time give the same ledger")
         #expect(original.snapshotBytes() == bytes, "encoding twice gives the same bytes")
         try expectSameAnswers(decoded, original, participants: everyParticipant(of: original))
 

@@ -103,7 +103,7 @@ import Testing
         }
         #expect(reason(Array("JSON".utf8) + bytes.dropFirst(4)) == "not a ledger snapshot")
         #expect(reason(Array(bytes[..<4]) + [2] + bytes.dropFirst(5)).contains("snapshot format 2"))
-        #expect(reason(bytes + [0]) == "1 bytes after the end")
+        #expect(reason(bytes + [0]) == "1 bytes after the end of the snapshot")
         #expect(reason(Array(bytes[..<5]) + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]) == "varint over 64 bits")
         // A program count far beyond what the bytes could hold is refused before allocating.
         #expect(reason(Array(bytes[..<6]) + [0xFF, 0xFF, 0xFF, 0xFF, 0x0F]).contains("exceeds"))

@@ -232,6 +232,34 @@ extension Zstd {
             return ZSTD_decompressDCtx(context, scratch.baseAddress, room, frame.baseAddress, frame.count)
         }
 
+        /// Decompresses one whole frame that records its content size straight into a new
+        /// array of that size (no intermediate buffer: for large frames).
+        ///
+        /// - Throws: ``ZstdError`` if the frame is damaged (its checksum, if it has one, fails),
+        ///   records no content size or one over `maxOutputBytes`, or is followed by other bytes.
+        public func decompressSized(_ frame: UnsafeRawBufferPointer, maxOutputBytes: Int) throws(ZstdError) -> [UInt8] {
+            let contentSize = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
+            guard contentSize != czstd_contentsize_error(), contentSize != czstd_contentsize_unknown() else {
+                throw ZstdError(code: ZstdError.corruptionDetectedCode, message: "zstd frame without a readable content size")
+            }
+            guard contentSize <= UInt64(maxOutputBytes) else {
+                throw ZstdError(
+                    code: ZstdError.destinationTooSmallCode,
+                    message: "zstd frame of \(contentSize) bytes exceeds \(maxOutputBytes)"
+                )
+            }
+            var result = 0
+            let output = [UInt8](unsafeUninitializedCapacity: Int(contentSize)) { buffer, initialized in
+                result = ZSTD_decompressDCtx(context, buffer.baseAddress, buffer.count, frame.baseAddress, frame.count)
+                initialized = ZSTD_isError(result) == 0 ? result : 0
+            }
+            _ = try zstdCheck(result)
+            guard result == Int(contentSize) else {
+                throw ZstdError(code: ZstdError.corruptionDetectedCode, message: "zstd frame shorter than its content size")
+            }
+            return output
+        }
+
         /// Decompresses one whole frame into a new array.
         public func decompress(
             _ frame: [UInt8],
