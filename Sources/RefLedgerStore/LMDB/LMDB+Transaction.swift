@@ -125,15 +125,7 @@ extension LMDB {
 
         /// The value stored under `key`, copied, or `nil`.
         public func get(_ database: Database, key: [UInt8]) throws(LMDBError) -> [UInt8]? {
-            let txn = try handle()
-            var data = MDB_val()
-            let returnCode = key.withUnsafeBytes { keyBytes in
-                var keyValue = MDB_val(keyBytes)
-                return mdb_get(txn, database.rawValue, &keyValue, &data)
-            }
-            if returnCode == MDB_NOTFOUND { return nil }
-            try lmdbCheck(returnCode)
-            return Array(UnsafeRawBufferPointer(data))
+            try value(database, at: key).map { Array($0) }
         }
 
         /// Stores `value` under `key` (`mdb_put`).
