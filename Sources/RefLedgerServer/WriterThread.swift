@@ -24,8 +24,8 @@ import Synchronization
 /// Snapshots: after a commit that brings the events committed since the last snapshot to
 /// ``DaemonConfiguration/snapshotEveryEvents``, the thread takes a copy of the committed
 /// ledger and copies its own storage at once (``LedgerWriter/committedCopy()``: the one stall,
-/// measured as `refledger_snapshot_stall_seconds`), and a background thread serializes,
-/// compresses and stores the copy while ingest goes on. Serializing on this thread instead
+/// measured as `refledger_snapshot_stall_seconds`), and a background thread of lower
+/// priority serializes, compresses and stores the copy while ingest goes on. Serializing on this thread instead
 /// would stall it longer (the ingest benchmark measures both). At graceful stop it waits for
 /// that thread and snapshots the final state itself, so a restart replays nothing.
 final class WriterThread: @unchecked Sendable {
@@ -268,6 +268,10 @@ final class WriterThread: @unchecked Sendable {
         let copy = writer.committedCopy()
         metrics.snapshotTaken(stallNanoseconds: DispatchTime.now().uptimeNanoseconds - start)
         let thread = Thread { [self] in
+            #if os(Linux)
+            // Nice 10 for this thread alone: the snapshot may take longer, ingest should not.
+            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            #endif
             writeSnapshot(of: copy)
             condition.lock()
             snapshotRunning = false
