@@ -84,7 +84,12 @@ public struct Fact: Sendable, Hashable {
     public var program: String
     public var time: Timestamp
     public var payload: FactPayload
-    public var clientFields: JSONObject
+    public var clientFields: JSONObject {
+        didSet { canonicalClient = nil }
+    }
+    /// The canonical JSON of `clientFields`, when the decoder could write it straight from the
+    /// posted bytes (``FlatCanonical``); not part of the fact's value.
+    var canonicalClient: [UInt8]?
 
     public init(
         id: String, type: FactType, program: String, time: Timestamp, payload: FactPayload,
@@ -96,5 +101,19 @@ public struct Fact: Sendable, Hashable {
         self.time = time
         self.payload = payload
         self.clientFields = clientFields
+    }
+
+    public static func == (lhs: Fact, rhs: Fact) -> Bool {
+        lhs.id == rhs.id && lhs.type == rhs.type && lhs.program == rhs.program && lhs.time == rhs.time
+            && lhs.payload == rhs.payload && lhs.clientFields == rhs.clientFields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(type)
+        hasher.combine(program)
+        hasher.combine(time)
+        hasher.combine(payload)
+        hasher.combine(clientFields)
     }
 }

@@ -22,7 +22,11 @@ public enum FactDecoder {
         guard case .object(let object) = value else {
             throw LedgerError(.badJSON, "a fact must be a JSON object")
         }
-        return try decode(object: object, now: now)
+        var fact = try decode(object: object, now: now)
+        if fact.type != .program, let time = fact.clientFields["time"]?.stringValue {
+            fact.canonicalClient = FlatCanonical.encode(bytes, time: time)
+        }
+        return fact
     }
 
     /// Decodes one fact from its JSON bytes.

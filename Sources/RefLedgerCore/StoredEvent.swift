@@ -2,7 +2,12 @@
 /// `prev` and `hash`, which the store adds.
 public struct StoredEvent: Sendable, Hashable {
     /// Every member but `prev` and `hash`.
-    public var fields: JSONObject
+    public var fields: JSONObject {
+        didSet { writtenBody = nil }
+    }
+    /// ``canonicalBody()`` written ahead from the fact's canonical client fields; dropped when
+    /// `fields` change.
+    private var writtenBody: [UInt8]?
 
     public init(fields: JSONObject) { self.fields = fields }
 
@@ -21,6 +26,9 @@ public struct StoredEvent: Sendable, Hashable {
         fields.appendNew("seq", .integer(Int64(seq)))
         fields.appendNew("recorded_at", .string(recordedAtText))
         self.fields = fields
+        if let client = fact.canonicalClient {
+            writtenBody = FlatCanonical.addingSeqAndRecordedAt(to: client, seq: seq, recordedAt: recordedAtText)
+        }
     }
 
     /// Parses a stored event's canonical JSON (with or without `prev` and `hash`).
@@ -47,7 +55,11 @@ public struct StoredEvent: Sendable, Hashable {
     public var type: String { fields["type"]?.stringValue ?? "" }
 
     /// Canonical JSON of the event without `prev` and `hash` — what the store chains.
-    public func canonicalBody() -> [UInt8] { CanonicalJSON.encode(fields) }
+    public func canonicalBody() -> [UInt8] { writtenBody ?? CanonicalJSON.encode(fields) }
+
+    public static func == (lhs: StoredEvent, rhs: StoredEvent) -> Bool { lhs.fields == rhs.fields }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(fields) }
 
     /// Members the daemon adds to a posted fact; not part of what the client sent.
     public static let daemonMembers: Set<String> = [

@@ -117,7 +117,7 @@ public enum Chain {
 /// Use on one thread at a time.
 final class ChainHasher {
     private var buffer: UnsafeMutableRawBufferPointer
-    private static let prevKey: StaticString = "prev"
+    static let prevKey: StaticString = "prev"
     private static let prevMemberStart: StaticString = #""prev":""#
 
     init() { buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 16) }
@@ -136,12 +136,24 @@ final class ChainHasher {
     )
         throws(JSONMembers.Malformed) -> SHA256.Digest
     {
+        let point = try Self.prevInsertionPoint(in: body, validating: validatingBody)
+        return hash(prevHash: prevHash, body: body, at: point)
+    }
+
+    /// Where `prev` goes in `body` (``JSONMembers/insertionPoint(for:in:validatingRest:)``).
+    static func prevInsertionPoint(in body: UnsafeRawBufferPointer, validating: Bool = true)
+        throws(JSONMembers.Malformed) -> JSONMembers.InsertionPoint
+    {
+        try JSONMembers.insertionPoint(for: UnsafeRawBufferPointer(prevKey), in: body, validatingRest: validating)
+    }
+
+    /// SHA-256 of `hex(prevHash) + "\n" + body-with-"prev"-inserted`, `prev` going at
+    /// `point` (from ``prevInsertionPoint(in:validating:)``).
+    func hash(prevHash: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, at point: JSONMembers.InsertionPoint)
+        -> SHA256.Digest
+    {
         precondition(prevHash.count == Chain.hashByteCount, "prev hash must be 32 bytes")
-        let point = try JSONMembers.insertionPoint(
-            for: UnsafeRawBufferPointer(Self.prevKey),
-            in: body,
-            validatingRest: validatingBody
-        )
+        precondition(point.offset <= body.count, "insertion point beyond the body")
         // 64 hex + "\n" + body + `,"prev":"<64 hex>",` (at most 2 commas).
         let needed = 65 + body.count + 75
         if buffer.count < needed {

@@ -25,19 +25,23 @@ extension EventLog {
         let (values, links) = try encode(batch, after: head, writer: writer)
         let prevHash = links.last?.hash ?? head.hash
         let newHead = Head(seq: head.seq + UInt64(batch.count), hash: prevHash)
+        // The id index is written in id order: neighbouring inserts land on the same pages.
+        let idOrder = batch.count > 1 ? Self.idOrder(batch) : Array(batch.indices)
         try commitWrite { txn, handles in
             for (index, entry) in batch.enumerated() {
-                let key = RecordFormat.key(entry.seq)
                 do {
-                    try txn.put(handles.log, key: key, value: values[index], flags: .append)
+                    try txn.put(handles.log, key: RecordFormat.key(entry.seq), value: values[index], flags: .append)
                 } catch LMDBError.keyExists {
                     throw StoreError(
                         .corrupted,
                         "the log already holds seq \(entry.seq) although the head is \(head.seq)"
                     )
                 }
+            }
+            for index in idOrder {
+                let entry = batch[index]
                 do {
-                    try txn.put(handles.ids, key: Array(entry.id.utf8), value: key, flags: .noOverwrite)
+                    try txn.put(handles.ids, key: Array(entry.id.utf8), value: RecordFormat.key(entry.seq), flags: .noOverwrite)
                 } catch LMDBError.keyExists {
                     throw StoreError(.duplicateID, "event id \"\(entry.id)\" is already in the log")
                 }
@@ -47,6 +51,11 @@ extension EventLog {
         headCache.withLock { $0 = newHead }
         trainDictionaryIfDue()
         return links
+    }
+
+    /// The indices of `batch` in the byte order of their ids (LMDB's key order).
+    private static func idOrder(_ batch: [Entry]) -> [Int] {
+        batch.indices.sorted { batch[$0].id.utf8.lexicographicallyPrecedes(batch[$1].id.utf8) }
     }
 
     /// Refuses an entry the log cannot take at position `index` of a batch after `head`.
@@ -75,77 +84,84 @@ extension EventLog {
 
     /// The `log` values and chain links of a batch after `head`.
     ///
-    /// The chain is sequential, compression is not: on a large batch one worker walks the
-    /// chain while the others compress slices of the batch, each with its own compressor.
+    /// The chain is sequential, the rest is not: on a large batch, the workers first check
+    /// each body, find where its `prev` goes and compress it, each with its own compressor;
+    /// then one thread walks the chain, hashing only.
     private func encode(_ batch: [Entry], after head: Head, writer: WriterState) throws -> ([[UInt8]], [Link]) {
         let count = batch.count
-        var links: [Link] = []
         var values = [[UInt8]](repeating: [], count: count)
-        let chain = { () throws in
-            links.reserveCapacity(count)
-            var prevHash = head.hash
-            for entry in batch {
-                let hash = try self.chainHash(writer.hasher, prevHash: prevHash, body: entry.body, seq: entry.seq)
-                links.append(Link(seq: entry.seq, hash: hash, prevHash: prevHash))
-                prevHash = hash
-            }
-        }
+        var points = [JSONMembers.InsertionPoint](
+            repeating: JSONMembers.InsertionPoint(offset: 0, needsLeadingComma: false, needsTrailingComma: false),
+            count: count)
         let workers = writer.compressors.count
         if workers == 1 || count < Self.parallelEncodingThreshold {
-            try chain()
-            for index in 0..<count { values[index] = try writer.encode(body: batch[index].body, with: writer.compressors[0]) }
+            for index in 0..<count {
+                points[index] = try Self.prevInsertionPoint(batch[index].body, seq: batch[index].seq)
+                values[index] = try writer.encode(body: batch[index].body, with: writer.compressors[0])
+            }
         } else {
-            // Task 0 walks the chain; tasks 1… compress slices, `workers` of them at a time.
             let slices = 4 * workers
             let failures = Mutex<[any Error]>([])
             // At most `workers` tasks run at once: each takes a free compressor for its slice.
             let idle = Mutex<[Int]>(Array(0..<workers))
-            try values.withUnsafeMutableBufferPointer { slots in
-                let output = UnsafeSlots(slots)
-                let chainTask = UnsafeTask(chain)
-                DispatchQueue.concurrentPerform(iterations: 1 + slices) { task in
-                    do {
-                        if task == 0 {
-                            try chainTask.run()
-                            return
-                        }
-                        let slice = task - 1
+            try values.withUnsafeMutableBufferPointer { valueSlots in
+                points.withUnsafeMutableBufferPointer { pointSlots in
+                    let output = UnsafeSlots(valueSlots)
+                    let pointOutput = UnsafeSlots(pointSlots)
+                    DispatchQueue.concurrentPerform(iterations: slices) { slice in
                         guard let taken = idle.withLock({ $0.popLast() }) else {
                             preconditionFailure("more encoding tasks at once than compressors")
                         }
                         defer { idle.withLock { $0.append(taken) } }
-                        for index in stride(from: slice * count / slices, to: (slice + 1) * count / slices, by: 1) {
-                            output.slots[index] = try writer.encode(body: batch[index].body, with: writer.compressors[taken])
+                        do {
+                            for index in stride(from: slice * count / slices, to: (slice + 1) * count / slices, by: 1) {
+                                let entry = batch[index]
+                                pointOutput.slots[index] = try Self.prevInsertionPoint(entry.body, seq: entry.seq)
+                                output.slots[index] = try writer.encode(body: entry.body, with: writer.compressors[taken])
+                            }
+                        } catch {
+                            failures.withLock { $0.append(error) }
                         }
-                    } catch {
-                        failures.withLock { $0.append(error) }
                     }
                 }
                 if let failure = failures.withLock({ $0.first }) { throw failure }
             }
         }
-        for index in 0..<count { RecordFormat.setHash(links[index].hash, in: &values[index]) }
+        var links: [Link] = []
+        links.reserveCapacity(count)
+        var prevHash = head.hash
+        for index in 0..<count {
+            let digest = prevHash.withUnsafeBytes { prev in
+                batch[index].body.withUnsafeBytes { body in writer.hasher.hash(prevHash: prev, body: body, at: points[index]) }
+            }
+            let hash = Array(digest)
+            links.append(Link(seq: batch[index].seq, hash: hash, prevHash: prevHash))
+            RecordFormat.setHash(hash, in: &values[index])
+            prevHash = hash
+        }
         return (values, links)
     }
 
     /// Batches at least this long are encoded on several threads.
     static let parallelEncodingThreshold = 64
 
-    /// The chain hash of one body, as a ``StoreError`` if the body is malformed.
-    func chainHash(_ hasher: ChainHasher, prevHash: [UInt8], body: [UInt8], seq: UInt64) throws(StoreError) -> [UInt8] {
-        let result = prevHash.withUnsafeBytes { prev in
-            body.withUnsafeBytes { bytes in
-                Result { () throws(JSONMembers.Malformed) in try hasher.hash(prevHash: prev, body: bytes) }
-            }
+    /// Where `prev` goes in a body to append, or a ``StoreError`` if the body is not a JSON
+    /// object without `prev` (checked whole).
+    static func prevInsertionPoint(_ body: [UInt8], seq: UInt64) throws(StoreError) -> JSONMembers.InsertionPoint {
+        let result = body.withUnsafeBytes { bytes in
+            Result { () throws(JSONMembers.Malformed) in try ChainHasher.prevInsertionPoint(in: bytes) }
         }
         switch result {
-        case .success(let digest): return Array(digest)
-        case .failure(let malformed):
-            throw StoreError(
-                .invalidArgument,
-                "body at seq \(seq) is not a canonical event object: \(malformed.reason) at byte \(malformed.offset)"
-            )
+        case .success(let point): return point
+        case .failure(let malformed): throw malformedBody(malformed, seq: seq)
         }
+    }
+
+    private static func malformedBody(_ malformed: JSONMembers.Malformed, seq: UInt64) -> StoreError {
+        StoreError(
+            .invalidArgument,
+            "body at seq \(seq) is not a canonical event object: \(malformed.reason) at byte \(malformed.offset)"
+        )
     }
 
     static func encodeHead(_ head: Head) -> [UInt8] { RecordFormat.key(head.seq) + head.hash }
@@ -278,18 +294,4 @@ extension EventLog {
             throw StoreError.zstd(error, "loading dictionary \(dictionaryID)")
         }
     }
-}
-
-/// The slots of an array that parallel workers fill, each a disjoint set of indices.
-private struct UnsafeSlots<Element>: @unchecked Sendable {
-    // @unchecked: each index is written by exactly one worker, and read after all finished.
-    let slots: UnsafeMutableBufferPointer<Element>
-    init(_ slots: UnsafeMutableBufferPointer<Element>) { self.slots = slots }
-}
-
-/// A closure that one parallel worker runs while the caller waits for all of them.
-private struct UnsafeTask: @unchecked Sendable {
-    // @unchecked: run by exactly one worker; what it captures is not touched by the others.
-    let run: () throws -> Void
-    init(_ run: @escaping () throws -> Void) { self.run = run }
 }

@@ -100,12 +100,18 @@ public struct Importer {
         progress: (Int) -> Void = { _ in }
     ) throws -> Summary {
         var summary = Summary()
-        // Lines are decoded a run at a time, so that one read transaction finds which of the
-        // run's ids are already stored; then judged one by one, in order.
-        var run: [(number: Int, decoded: Result<Fact, LedgerError>, recordedAt: Timestamp)] = []
+        // Lines are decoded a run at a time, on every core, so that one read transaction finds
+        // which of the run's ids are already stored; then judged one by one, in order.
+        var run: [(number: Int, line: Result<[UInt8], LedgerError>, recordedAt: Timestamp)] = []
         func judgeRun() throws {
-            try writer.prefetch(run.compactMap { try? $0.decoded.get() })
-            for (number, decoded, recordedAt) in run {
+            let lines = run
+            let decodedRun = Parallel.map(lines.count) { index in
+                lines[index].line.flatMap { bytes in
+                    Result { () throws(LedgerError) in try FactDecoder.decode(bytes, now: lines[index].recordedAt) }
+                }
+            }
+            try writer.prefetch(decodedRun.compactMap { try? $0.get() })
+            for ((number, _, recordedAt), decoded) in zip(run, decodedRun) {
                 let outcome: LedgerWriter.Outcome
                 switch decoded {
                 case .success(let fact): outcome = writer.submit(fact, recordedAt: recordedAt)
@@ -138,8 +144,7 @@ public struct Importer {
             case .complete(let bytes):
                 if Self.isBlank(bytes) { continue }
                 summary.lines += 1
-                let decoded = Result { () throws(LedgerError) in try FactDecoder.decode(bytes, now: now) }
-                run.append((number, decoded, now))
+                run.append((number, .success(bytes), now))
             }
             if run.count >= Self.runLength { try judgeRun() }
         }

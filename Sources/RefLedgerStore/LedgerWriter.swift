@@ -27,7 +27,9 @@ public final class LedgerWriter {
     /// The clock that stamps `recorded_at` and judges `future_time`.
     public let clock: @Sendable () -> Timestamp
 
-    private var staged: [EventLog.Entry] = []
+    /// Events staged for the next commit; written out as canonical JSON at commit, on every
+    /// core at once.
+    private var staged: [StoredEvent] = []
     /// Client fields and seq of staged facts, by id, for idempotency within a batch.
     private var stagedFacts: [String: (seq: UInt64, client: JSONObject)] = [:]
 
@@ -87,9 +89,7 @@ public final class LedgerWriter {
         do {
             if let seq = try existing(fact) { return .duplicate(seq: seq) }
             let events = try ledger.apply(fact, recordedAt: recordedAt)
-            for event in events {
-                staged.append(EventLog.Entry(id: event.id, seq: event.seq, body: event.canonicalBody()))
-            }
+            staged.append(contentsOf: events)
             stagedFacts[fact.id] = (events[0].seq, fact.clientFields)
             return .created(events)
         } catch let error as LedgerError {
@@ -131,8 +131,12 @@ public final class LedgerWriter {
             staged.removeAll(keepingCapacity: true)
             stagedFacts.removeAll(keepingCapacity: true)
         }
+        let events = staged
+        let entries = Parallel.map(events.count) { index in
+            EventLog.Entry(id: events[index].id, seq: events[index].seq, body: events[index].canonicalBody())
+        }
         do {
-            return try log.append(staged)
+            return try log.append(entries)
         } catch {
             (ledger, restoreReport) = try LedgerReplay.restore(log)
             throw error

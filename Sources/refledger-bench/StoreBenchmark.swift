@@ -43,26 +43,28 @@ struct StoreBenchmark {
     }
 
     /// Decode + canonical encode + hash + compress + put, one durable commit per `batch`.
+    /// Decoding and canonical encoding of a batch run on every core (``Parallel``), as
+    /// `import` does.
     static func appendPath(_ facts: [[UInt8]], batch: Int, directory: String, options: EventLog.Options) throws
         -> (run: AppendRun, log: EventLog)
     {
         let log = try EventLog.open(directory: directory, readOnly: false, options: options)
         let now = Timestamp(rfc3339: "2026-11-22T00:00:00Z")!
-        var seq: UInt64 = 0
-        var entries: [EventLog.Entry] = []
-        entries.reserveCapacity(batch)
         let seconds = try Bench.time {
-            for line in facts {
-                let fact = try FactDecoder.decode(line, now: now)
-                seq += 1
-                let stored = StoredEvent(fact: fact, seq: seq, recordedAt: now)
-                entries.append(EventLog.Entry(id: fact.id, seq: seq, body: stored.canonicalBody()))
-                if entries.count == batch {
-                    _ = try log.append(entries)
-                    entries.removeAll(keepingCapacity: true)
+            var start = 0
+            while start < facts.count {
+                let end = min(start + batch, facts.count)
+                let firstSeq = UInt64(start) + 1
+                let encoded = Parallel.map(end - start) { offset in
+                    Result { () throws(LedgerError) in
+                        let fact = try FactDecoder.decode(facts[start + offset], now: now)
+                        let stored = StoredEvent(fact: fact, seq: firstSeq + UInt64(offset), recordedAt: now)
+                        return EventLog.Entry(id: fact.id, seq: stored.seq, body: stored.canonicalBody())
+                    }
                 }
+                _ = try log.append(encoded.map { try $0.get() })
+                start = end
             }
-            if !entries.isEmpty { _ = try log.append(entries) }
         }
         let stats = try log.storageStats()
         return (AppendRun(eventsPerSecond: Double(facts.count) / seconds,

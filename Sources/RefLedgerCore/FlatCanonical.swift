@@ -1,0 +1,208 @@
+/// Canonical JSON (RFC 8785) of flat objects, written straight from their bytes: the fast
+/// way for the common fact, whose members are strings and integers.
+///
+/// A member written without escapes is already canonical byte for byte: a string without
+/// `\` holds no character JCS would escape (JSON forbids raw control characters and `"`),
+/// and a plain integer literal (digits, no leading zero) is how JCS writes that integer. So
+/// such an object's canonical form is its members' bytes in key order. Anything else — an
+/// escape, a nested value, another kind of number — gives `nil`, and the caller encodes the
+/// parsed value (``CanonicalJSON``), which is always right.
+enum FlatCanonical {
+    /// Most members an object may have to be encoded here.
+    static let maxMembers = 16
+
+    /// The canonical bytes of the JSON object `bytes` (already known to be valid JSON with
+    /// unique ASCII keys), with the value of `time` written as `time`; `nil` when a member
+    /// is not a plain string or integer written without escapes.
+    static func encode(_ raw: UnsafeRawBufferPointer, time: String) -> [UInt8]? {
+        guard let base = raw.baseAddress else { return nil }
+        let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count)
+        return withUnsafeTemporaryAllocation(of: Member.self, capacity: maxMembers) { members -> [UInt8]? in
+            guard let count = scan(bytes, into: members) else { return nil }
+            // Insertion sort by key bytes: ASCII keys, so byte order is UTF-16 order.
+            for index in 1..<max(1, count) {
+                let member = members[index]
+                var slot = index
+                while slot > 0, precedes(bytes, member.key, bytes, members[slot - 1].key) {
+                    members[slot] = members[slot - 1]
+                    slot -= 1
+                }
+                members[slot] = member
+            }
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count + time.utf8.count + 4)
+            output.append(UInt8(ascii: "{"))
+            for position in 0..<count {
+                let member = members[position]
+                if position > 0 { output.append(UInt8(ascii: ",")) }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(member.key.lowerBound - 1)...member.key.upperBound]))
+                output.append(UInt8(ascii: ":"))
+                if member.key.count == 4, equal(bytes, member.key, "time") {
+                    output.append(UInt8(ascii: "\""))
+                    output.append(contentsOf: time.utf8)
+                    output.append(UInt8(ascii: "\""))
+                } else {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.value]))
+                }
+            }
+            output.append(UInt8(ascii: "}"))
+            return output
+        }
+    }
+
+    /// `canonical` (from ``encode(_:time:)``) with `"recorded_at":"<recordedAt>"` and
+    /// `"seq":<seq>` inserted in key order — a stored fact's body; `nil` if it holds either.
+    static func addingSeqAndRecordedAt(to canonical: [UInt8], seq: UInt64, recordedAt: String) -> [UInt8]? {
+        let extraKeys: [StaticString] = ["recorded_at", "seq"]
+        func writeExtra(_ index: Int, into output: inout [UInt8]) {
+            if output.count > 1 { output.append(UInt8(ascii: ",")) }
+            let key = extraKeys[index]
+            output.append(UInt8(ascii: "\""))
+            output.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+            if index == 0 {
+                CanonicalJSON.writeString(recordedAt, into: &output)
+            } else {
+                CanonicalJSON.writeInteger(Int64(seq), into: &output)
+            }
+        }
+        return canonical.withUnsafeBufferPointer { bytes -> [UInt8]? in
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count + recordedAt.utf8.count + 40)
+            output.append(UInt8(ascii: "{"))
+            var next = 0
+            var position = 1
+            // Members of `canonical`: `"key":value` with no escapes, values strings or literals.
+            while position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
+                let keyStart = position + 1
+                var keyEnd = keyStart
+                while keyEnd < bytes.count, bytes[keyEnd] != UInt8(ascii: "\"") { keyEnd += 1 }
+                var valueEnd = keyEnd + 2
+                if valueEnd < bytes.count, bytes[valueEnd] == UInt8(ascii: "\"") {
+                    valueEnd += 1
+                    while valueEnd < bytes.count, bytes[valueEnd] != UInt8(ascii: "\"") { valueEnd += 1 }
+                    valueEnd += 1
+                } else {
+                    while valueEnd < bytes.count, bytes[valueEnd] != UInt8(ascii: ","), bytes[valueEnd] != UInt8(ascii: "}") {
+                        valueEnd += 1
+                    }
+                }
+                guard valueEnd < bytes.count else { return nil }
+                let key = keyStart..<keyEnd
+                while next < extraKeys.count {
+                    let order = -compare(bytes, key, extraKeys[next])
+                    if order == 0 { return nil }
+                    if order > 0 { break }
+                    writeExtra(next, into: &output)
+                    next += 1
+                }
+                if output.count > 1 { output.append(UInt8(ascii: ",")) }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[position..<valueEnd]))
+                position = valueEnd + 1
+            }
+            while next < extraKeys.count {
+                writeExtra(next, into: &output)
+                next += 1
+            }
+            output.append(UInt8(ascii: "}"))
+            return output
+        }
+    }
+
+    /// A member's key (inside its quotes) and value (whole, quotes included), as byte ranges.
+    struct Member {
+        var key: Range<Int>
+        var value: Range<Int>
+    }
+
+    /// Finds the members of the object; their count, or `nil` if one is not simple enough.
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, into members: UnsafeMutableBufferPointer<Member>) -> Int? {
+        let end = bytes.count
+        var position = 0
+        func skipWhitespace() {
+            while position < end, bytes[position] == 0x20 || bytes[position] == 0x0A || bytes[position] == 0x09
+                || bytes[position] == 0x0D
+            {
+                position += 1
+            }
+        }
+        /// The range inside the quotes of the string at `position`; `nil` if it has an escape.
+        func string() -> Range<Int>? {
+            guard position < end, bytes[position] == UInt8(ascii: "\"") else { return nil }
+            let start = position + 1
+            position = start
+            while position < end {
+                switch bytes[position] {
+                case UInt8(ascii: "\""):
+                    position += 1
+                    return start..<(position - 1)
+                case UInt8(ascii: "\\"): return nil
+                default: position += 1
+                }
+            }
+            return nil
+        }
+        skipWhitespace()
+        guard position < end, bytes[position] == UInt8(ascii: "{") else { return nil }
+        position += 1
+        var count = 0
+        while true {
+            skipWhitespace()
+            guard count < members.count, let key = string() else { return nil }
+            skipWhitespace()
+            guard position < end, bytes[position] == UInt8(ascii: ":") else { return nil }
+            position += 1
+            skipWhitespace()
+            let valueStart = position
+            guard position < end else { return nil }
+            switch bytes[position] {
+            case UInt8(ascii: "\""):
+                guard string() != nil else { return nil }
+            case UInt8(ascii: "1")...UInt8(ascii: "9"):
+                while position < end, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+            case UInt8(ascii: "0"):
+                position += 1
+            default:
+                return nil
+            }
+            // A number must end here: no fraction or exponent.
+            if position < end, bytes[position] == UInt8(ascii: ".") || bytes[position] | 0x20 == UInt8(ascii: "e") {
+                return nil
+            }
+            members[count] = Member(key: key, value: valueStart..<position)
+            count += 1
+            skipWhitespace()
+            guard position < end else { return nil }
+            if bytes[position] == UInt8(ascii: "}") { return count }
+            guard bytes[position] == UInt8(ascii: ",") else { return nil }
+            position += 1
+        }
+    }
+
+    /// Byte order of `a[x]` and `b[y]`: negative, zero or positive.
+    private static func compare(
+        _ a: UnsafeBufferPointer<UInt8>, _ x: Range<Int>, _ b: UnsafeBufferPointer<UInt8>, _ y: Range<Int>
+    ) -> Int {
+        let common = min(x.count, y.count)
+        for offset in 0..<common where a[x.lowerBound + offset] != b[y.lowerBound + offset] {
+            return Int(a[x.lowerBound + offset]) - Int(b[y.lowerBound + offset])
+        }
+        return x.count - y.count
+    }
+
+    private static func precedes(
+        _ a: UnsafeBufferPointer<UInt8>, _ x: Range<Int>, _ b: UnsafeBufferPointer<UInt8>, _ y: Range<Int>
+    ) -> Bool {
+        compare(a, x, b, y) < 0
+    }
+
+    /// Byte order of `bytes[range]` and `text`.
+    private static func compare(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ text: StaticString) -> Int {
+        let other = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        return compare(bytes, range, other, 0..<other.count)
+    }
+
+    private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ text: StaticString) -> Bool {
+        compare(bytes, range, text) == 0
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// The per-event steps of a batch that do not depend on one another — decoding facts,
+/// writing canonical JSON, compressing records — spread over the machine's cores.
+public enum Parallel {
+    /// Threads a batch is spread over: the cores, at most 8.
+    public static let workers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// `transform(i)` for every `i` in `0..<count`, in order.
+    ///
+    /// With more than one core and at least `minimumPerTask` items per task, the indices are
+    /// cut into contiguous runs computed on several threads; `transform` must then be safe to
+    /// call from several threads at once (read shared state only). The caller waits for all.
+    public static func map<T>(_ count: Int, minimumPerTask: Int = 256, _ transform: (Int) -> T) -> [T] {
+        let tasks = min(4 * workers, count / max(1, minimumPerTask))
+        guard workers > 1, tasks > 1 else { return (0..<count).map(transform) }
+        return withoutActuallyEscaping(transform) { transform in
+            let work = UnsafeWork(transform)
+            return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                let slots = UnsafeSlots(buffer)
+                DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                    for index in (task * count / tasks)..<((task + 1) * count / tasks) {
+                        (slots.slots.baseAddress! + index).initialize(to: work.transform(index))
+                    }
+                }
+                initialized = count
+            }
+        }
+    }
+}
+
+/// The slots of a buffer that parallel workers fill, each a disjoint set of indices.
+struct UnsafeSlots<Element>: @unchecked Sendable {
+    // @unchecked: each index is written by exactly one worker, and read after all finished.
+    let slots: UnsafeMutableBufferPointer<Element>
+    init(_ slots: UnsafeMutableBufferPointer<Element>) { self.slots = slots }
+}
+
+/// A closure that parallel workers call while its owner waits for all of them.
+struct UnsafeWork<Input, Output>: @unchecked Sendable {
+    // @unchecked: callers promise the closure only reads what it shares (Parallel.map).
+    let transform: (Input) -> Output
+    init(_ transform: @escaping (Input) -> Output) { self.transform = transform }
+}

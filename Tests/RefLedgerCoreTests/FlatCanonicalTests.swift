@@ -1,0 +1,54 @@
+import Foundation
+import RefLedgerCore
+import Testing
+
+/// A fact decoded from bytes has its stored body written straight from those bytes; it must be
+/// byte for byte what the general encoder writes from the parsed fields.
+@Suite struct FlatCanonicalTests {
+    static let now = Timestamp(rfc3339: "2026-11-22T12:00:00Z")!
+
+    static let lines = [
+        #"{"id":"c1","type":"conversion","program":"shop","time":"2026-11-22T10:00:00.000Z","participant":"u1","order":"o1","amount":1999,"currency":"EUR"}"#,
+        // Whitespace everywhere, members out of order, a time to normalize.
+        #"  { "time" : "2026-11-22T11:00:00+01:00" ,"type":"invite", "participant":"u1","id":"i1","program":"shop","channel":"email" }  "#,
+        // Escapes (the general encoder decides) and raw non-ASCII text.
+        #"{"id":"i\u0032","type":"payout_failed","program":"shop","time":"2026-11-22T10:00:00Z","payout":"x","reason":"a\"b\n"}"#,
+        #"{"id":"f3","type":"payout_failed","program":"shop","time":"2026-11-22T10:00:00.5Z","payout":"x","reason":"Zoë ✓ 😀"}"#,
+        #"{"id":"r1","type":"refund","program":"shop","time":"2026-11-22T10:00:00Z","order":"o1","amount":1}"#,
+        #"{"id":"s1","type":"signup","program":"shop","time":"2026-11-22T10:00:00Z","participant":"u2","referrer_code":"ABC","visitor":"v1"}"#,
+        #"{"id":"k1","type":"click","program":"shop","time":"2026-11-22T10:00:00Z","code":"ABC","visitor":"v9"}"#,
+    ]
+
+    /// Every valid example of `schemas/examples/valid`, one per line of the file.
+    static let examples: [String] = {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("schemas/examples/valid")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.sorted().compactMap { name in
+            try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+        }
+    }()
+
+    @Test func everyValidExampleIsCovered() { #expect(Self.examples.count > 20) }
+
+    @Test(arguments: lines + examples)
+    func writtenBodyEqualsGeneralEncoding(line: String) throws {
+        let fact = try FactDecoder.decode(Array(line.utf8), now: Self.now)
+        for seq: UInt64 in [1, 9, 10, 123_456_789] {
+            let stored = StoredEvent(fact: fact, seq: seq, recordedAt: Self.now)
+            let general = CanonicalJSON.encode(stored.fields)
+            #expect(
+                stored.canonicalBody() == general,
+                "\(String(decoding: stored.canonicalBody(), as: UTF8.self)) != \(String(decoding: general, as: UTF8.self))")
+        }
+    }
+
+    @Test func changedFieldsAreEncodedAgain() throws {
+        let fact = try FactDecoder.decode(Array(Self.lines[6].utf8), now: Self.now)
+        var stored = StoredEvent(fact: fact, seq: 3, recordedAt: Self.now)
+        stored.fields["attribution"] = .string("unknown_code")
+        let body = String(decoding: stored.canonicalBody(), as: UTF8.self)
+        #expect(body.contains(#""attribution":"unknown_code""#))
+        #expect(stored.canonicalBody() == CanonicalJSON.encode(stored.fields))
+    }
+}
