@@ -100,18 +100,14 @@ public struct Importer {
         progress: (Int) -> Void = { _ in }
     ) throws -> Summary {
         var summary = Summary()
-        // Lines are decoded a run at a time, on every core, so that one read transaction finds
-        // which of the run's ids are already stored; then judged one by one, in order.
-        var run: [(number: Int, line: Result<[UInt8], LedgerError>, recordedAt: Timestamp)] = []
-        func judgeRun() throws {
-            let lines = run
-            let decodedRun = Parallel.map(lines.count) { index in
-                lines[index].line.flatMap { bytes in
-                    Result { () throws(LedgerError) in try FactDecoder.decode(bytes, now: lines[index].recordedAt) }
-                }
-            }
+        // Lines are decoded a run at a time, on every core and one run ahead of judging, so
+        // that one read transaction finds which of the run's ids are already stored; then
+        // judged one by one, in order.
+        var run: [RunLine] = []
+        var decoding: (lines: [RunLine], decoded: Ahead<[Result<Fact, LedgerError>]>)?
+        func judge(_ lines: [RunLine], _ decodedRun: [Result<Fact, LedgerError>]) throws {
             try writer.prefetch(decodedRun.compactMap { try? $0.get() })
-            for ((number, _, recordedAt), decoded) in zip(run, decodedRun) {
+            for ((number, _, recordedAt), decoded) in zip(lines, decodedRun) {
                 let outcome: LedgerWriter.Outcome
                 switch decoded {
                 case .success(let fact): outcome = writer.submit(fact, recordedAt: recordedAt)
@@ -131,7 +127,14 @@ public struct Importer {
                     progress(summary.lines)
                 }
             }
-            run.removeAll(keepingCapacity: true)
+        }
+        /// Starts decoding the run read so far, and judges the run before it meanwhile.
+        func startRun() throws {
+            let lines = run
+            run = []
+            let ahead = Ahead { Self.decode(lines) }
+            if let previous = decoding { try judge(previous.lines, previous.decoded.wait()) }
+            decoding = (lines, ahead)
         }
         while let (number, line) = try lines.next() {
             let now = writer.clock()
@@ -146,9 +149,10 @@ public struct Importer {
                 summary.lines += 1
                 run.append((number, .success(bytes), now))
             }
-            if run.count >= Self.runLength { try judgeRun() }
+            if run.count >= Self.runLength { try startRun() }
         }
-        try judgeRun()
+        if !run.isEmpty { try startRun() }
+        if let last = decoding { try judge(last.lines, last.decoded.wait()) }
         _ = try writer.commit()
         summary.head = try writer.log.head()
         snapshot(writer.ledger, into: writer.log, summary: &summary)
@@ -157,6 +161,18 @@ public struct Importer {
 
     /// Lines decoded ahead of judging.
     static let runLength = 4096
+
+    /// A line of a run: its number, its bytes (or why it is refused unread), when it was read.
+    typealias RunLine = (number: Int, line: Result<[UInt8], LedgerError>, recordedAt: Timestamp)
+
+    /// Decodes a run's lines, on every core.
+    private static func decode(_ lines: [RunLine]) -> [Result<Fact, LedgerError>] {
+        Parallel.map(lines.count) { index in
+            lines[index].line.flatMap { bytes in
+                Result { () throws(LedgerError) in try FactDecoder.decode(bytes, now: lines[index].recordedAt) }
+            }
+        }
+    }
 
     /// Imports stored events (an export): every fact is applied again with its stored
     /// `recorded_at`, and the fact, its decisions, its derived events, `prev` and `hash` must

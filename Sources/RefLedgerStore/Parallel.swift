@@ -42,3 +42,29 @@ struct UnsafeWork<Input, Output>: @unchecked Sendable {
     let transform: (Input) -> Output
     init(_ transform: @escaping (Input) -> Output) { self.transform = transform }
 }
+
+/// Work started on another thread now, whose result is taken later: the next batch decoded
+/// while this one is applied and committed.
+public final class Ahead<Value>: @unchecked Sendable {
+    // @unchecked: `result` is written once by the worker before `done` is signalled, and
+    // read only after waiting for that signal.
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Value?
+
+    /// Starts `work` on a global queue.
+    public init(_ work: @escaping () -> Value) {
+        let task = UnsafeWork<Void, Value>({ _ in work() })
+        DispatchQueue.global().async {
+            self.result = task.transform(())
+            self.done.signal()
+        }
+    }
+
+    /// Waits for the work to finish and returns its result; call once.
+    public func wait() -> Value {
+        done.wait()
+        guard let result else { preconditionFailure("Ahead.wait() called twice") }
+        self.result = nil
+        return result
+    }
+}

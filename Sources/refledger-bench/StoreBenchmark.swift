@@ -43,27 +43,34 @@ struct StoreBenchmark {
     }
 
     /// Decode + canonical encode + hash + compress + put, one durable commit per `batch`.
-    /// Decoding and canonical encoding of a batch run on every core (``Parallel``), as
-    /// `import` does.
+    /// Decoding and canonical encoding of a batch run on every core (``Parallel``), one batch
+    /// ahead of the append, as `import` does.
     static func appendPath(_ facts: [[UInt8]], batch: Int, directory: String, options: EventLog.Options) throws
         -> (run: AppendRun, log: EventLog)
     {
         let log = try EventLog.open(directory: directory, readOnly: false, options: options)
         let now = Timestamp(rfc3339: "2026-11-22T00:00:00Z")!
+        let encode = { (start: Int) -> [Result<EventLog.Entry, LedgerError>] in
+            let end = min(start + batch, facts.count)
+            let firstSeq = UInt64(start) + 1
+            return Parallel.map(end - start) { offset in
+                Result { () throws(LedgerError) in
+                    let fact = try FactDecoder.decode(facts[start + offset], now: now)
+                    let stored = StoredEvent(fact: fact, seq: firstSeq + UInt64(offset), recordedAt: now)
+                    return EventLog.Entry(id: fact.id, seq: stored.seq, body: stored.canonicalBody())
+                }
+            }
+        }
         let seconds = try Bench.time {
+            // The next batch is decoded while this one is appended.
+            var next = Ahead { encode(0) }
             var start = 0
             while start < facts.count {
-                let end = min(start + batch, facts.count)
-                let firstSeq = UInt64(start) + 1
-                let encoded = Parallel.map(end - start) { offset in
-                    Result { () throws(LedgerError) in
-                        let fact = try FactDecoder.decode(facts[start + offset], now: now)
-                        let stored = StoredEvent(fact: fact, seq: firstSeq + UInt64(offset), recordedAt: now)
-                        return EventLog.Entry(id: fact.id, seq: stored.seq, body: stored.canonicalBody())
-                    }
-                }
+                let encoded = next.wait()
+                let following = start + batch
+                if following < facts.count { next = Ahead { encode(following) } }
                 _ = try log.append(encoded.map { try $0.get() })
-                start = end
+                start = following
             }
         }
         let stats = try log.storageStats()
