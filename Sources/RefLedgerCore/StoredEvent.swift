@@ -3,11 +3,13 @@
 public struct StoredEvent: Sendable, Hashable {
     /// Every member but `prev` and `hash`.
     public var fields: JSONObject {
-        didSet { writtenBody = nil }
+        didSet { flatSource = nil }
     }
-    /// ``canonicalBody()`` written ahead from the fact's canonical client fields; dropped when
-    /// `fields` change.
-    private var writtenBody: [UInt8]?
+    /// What ``canonicalBody()`` is written from without the general encoder: the fact's
+    /// canonical client fields (``FlatCanonical``), its seq and `recorded_at`. Dropped when
+    /// `fields` change. The body is written when asked for — at commit, on every core — not
+    /// when the fact is applied.
+    private var flatSource: (client: [UInt8], seq: UInt64, recordedAt: String)?
 
     public init(fields: JSONObject) { self.fields = fields }
 
@@ -26,9 +28,7 @@ public struct StoredEvent: Sendable, Hashable {
         fields.appendNew("seq", .integer(Int64(seq)))
         fields.appendNew("recorded_at", .string(recordedAtText))
         self.fields = fields
-        if let client = fact.canonicalClient {
-            writtenBody = FlatCanonical.addingSeqAndRecordedAt(to: client, seq: seq, recordedAt: recordedAtText)
-        }
+        if let client = fact.canonicalClient { flatSource = (client, seq, recordedAtText) }
     }
 
     /// Parses a stored event's canonical JSON (with or without `prev` and `hash`).
@@ -55,7 +55,14 @@ public struct StoredEvent: Sendable, Hashable {
     public var type: String { fields["type"]?.stringValue ?? "" }
 
     /// Canonical JSON of the event without `prev` and `hash` — what the store chains.
-    public func canonicalBody() -> [UInt8] { writtenBody ?? CanonicalJSON.encode(fields) }
+    public func canonicalBody() -> [UInt8] {
+        if let source = flatSource,
+            let body = FlatCanonical.addingSeqAndRecordedAt(to: source.client, seq: source.seq, recordedAt: source.recordedAt)
+        {
+            return body
+        }
+        return CanonicalJSON.encode(fields)
+    }
 
     public static func == (lhs: StoredEvent, rhs: StoredEvent) -> Bool { lhs.fields == rhs.fields }
 
