@@ -53,60 +53,74 @@ enum FlatCanonical {
     /// `canonical` (from ``encode(_:time:)``) with `"recorded_at":"<recordedAt>"` and
     /// `"seq":<seq>` inserted in key order — a stored fact's body; `nil` if it holds either.
     static func addingSeqAndRecordedAt(to canonical: [UInt8], seq: UInt64, recordedAt: String) -> [UInt8]? {
-        let extraKeys: [StaticString] = ["recorded_at", "seq"]
-        func writeExtra(_ index: Int, into output: inout [UInt8]) {
-            if output.count > 1 { output.append(UInt8(ascii: ",")) }
-            let key = extraKeys[index]
-            output.append(UInt8(ascii: "\""))
-            output.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-            output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-            if index == 0 {
-                CanonicalJSON.writeString(recordedAt, into: &output)
-            } else {
-                CanonicalJSON.writeInteger(Int64(seq), into: &output)
-            }
-        }
-        return canonical.withUnsafeBufferPointer { bytes -> [UInt8]? in
-            var output: [UInt8] = []
-            output.reserveCapacity(bytes.count + recordedAt.utf8.count + 40)
-            output.append(UInt8(ascii: "{"))
-            var next = 0
+        canonical.withUnsafeBufferPointer { bytes -> [UInt8]? in
+            guard bytes.count >= 2 else { return nil }
+            let end = bytes.count - 1  // the closing brace
+            // Where each new member goes: at the first member whose key sorts after it.
+            var recordedAtSpot = end
+            var seqSpot = end
             var position = 1
-            // Members of `canonical`: `"key":value` with no escapes, values strings or literals.
-            while position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
-                let keyStart = position + 1
-                var keyEnd = keyStart
-                while keyEnd < bytes.count, bytes[keyEnd] != UInt8(ascii: "\"") { keyEnd += 1 }
+            // Members: `"key":value`, no escapes; values are strings or literals.
+            while position < end, bytes[position] == UInt8(ascii: "\"") {
+                var keyEnd = position + 1
+                while keyEnd < end, bytes[keyEnd] != UInt8(ascii: "\"") { keyEnd += 1 }
+                let key = (position + 1)..<keyEnd
+                if recordedAtSpot == end {
+                    let order = compare(bytes, key, "recorded_at")
+                    if order == 0 { return nil }
+                    if order > 0 { recordedAtSpot = position }
+                }
+                if seqSpot == end {
+                    let order = compare(bytes, key, "seq")
+                    if order == 0 { return nil }
+                    if order > 0 {
+                        seqSpot = position
+                        break
+                    }
+                }
                 var valueEnd = keyEnd + 2
-                if valueEnd < bytes.count, bytes[valueEnd] == UInt8(ascii: "\"") {
+                if valueEnd < end, bytes[valueEnd] == UInt8(ascii: "\"") {
                     valueEnd += 1
-                    while valueEnd < bytes.count, bytes[valueEnd] != UInt8(ascii: "\"") { valueEnd += 1 }
+                    while valueEnd < end, bytes[valueEnd] != UInt8(ascii: "\"") { valueEnd += 1 }
                     valueEnd += 1
                 } else {
-                    while valueEnd < bytes.count, bytes[valueEnd] != UInt8(ascii: ","), bytes[valueEnd] != UInt8(ascii: "}") {
+                    while valueEnd < end, bytes[valueEnd] != UInt8(ascii: ","), bytes[valueEnd] != UInt8(ascii: "}") {
                         valueEnd += 1
                     }
                 }
-                guard valueEnd < bytes.count else { return nil }
-                let key = keyStart..<keyEnd
-                while next < extraKeys.count {
-                    let order = -compare(bytes, key, extraKeys[next])
-                    if order == 0 { return nil }
-                    if order > 0 { break }
-                    writeExtra(next, into: &output)
-                    next += 1
-                }
-                if output.count > 1 { output.append(UInt8(ascii: ",")) }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[position..<valueEnd]))
                 position = valueEnd + 1
             }
-            while next < extraKeys.count {
-                writeExtra(next, into: &output)
-                next += 1
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count + recordedAt.utf8.count + 48)
+            var hasMembers = bytes.count > 2
+            /// Writes a new member at `spot`: before a member (comma after) or at the end.
+            func insert(at spot: Int, _ write: (inout [UInt8]) -> Void) {
+                if spot == end {
+                    if hasMembers { output.append(UInt8(ascii: ",")) }
+                    write(&output)
+                } else {
+                    write(&output)
+                    output.append(UInt8(ascii: ","))
+                }
+                hasMembers = true
             }
-            output.append(UInt8(ascii: "}"))
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<recordedAtSpot]))
+            insert(at: recordedAtSpot) { output in
+                append("\"recorded_at\":", to: &output)
+                CanonicalJSON.writeString(recordedAt, into: &output)
+            }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[recordedAtSpot..<seqSpot]))
+            insert(at: seqSpot) { output in
+                append("\"seq\":", to: &output)
+                CanonicalJSON.writeInteger(Int64(seq), into: &output)
+            }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[seqSpot...]))
             return output
         }
+    }
+
+    private static func append(_ text: StaticString, to output: inout [UInt8]) {
+        output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// A member's key (inside its quotes) and value (whole, quotes included), as byte ranges.
