@@ -101,7 +101,8 @@ extension EventLog {
             }
         } else {
             let slices = 4 * workers
-            let failures = Mutex<[any Error]>([])
+            // The failure at the lowest index is the one reported, as a sequential walk would.
+            let failures = Mutex<[(index: Int, error: any Error)]>([])
             // At most `workers` tasks run at once: each takes a free compressor for its slice.
             let idle = Mutex<[Int]>(Array(0..<workers))
             try values.withUnsafeMutableBufferPointer { valueSlots in
@@ -113,18 +114,19 @@ extension EventLog {
                             preconditionFailure("more encoding tasks at once than compressors")
                         }
                         defer { idle.withLock { $0.append(taken) } }
-                        do {
-                            for index in stride(from: slice * count / slices, to: (slice + 1) * count / slices, by: 1) {
+                        for index in stride(from: slice * count / slices, to: (slice + 1) * count / slices, by: 1) {
+                            do {
                                 let entry = batch[index]
                                 pointOutput.slots[index] = try Self.prevInsertionPoint(entry.body, seq: entry.seq)
                                 output.slots[index] = try writer.encode(body: entry.body, with: writer.compressors[taken])
+                            } catch {
+                                failures.withLock { $0.append((index, error)) }
+                                return
                             }
-                        } catch {
-                            failures.withLock { $0.append(error) }
                         }
                     }
                 }
-                if let failure = failures.withLock({ $0.first }) { throw failure }
+                if let failure = failures.withLock({ $0.min { $0.index < $1.index } }) { throw failure.error }
             }
         }
         var links: [Link] = []

@@ -119,6 +119,15 @@ import Testing
             let error = #expect(throws: StoreError.self) { try log.append([entry(3, body)]) }
             #expect(error?.code == .invalidArgument)
         }
+        // A batch large enough to be checked on several threads names its first bad body.
+        let large = (3...202).map { seq in
+            seq == 150 || seq == 190 ? entry(seq, #"{"id":"e\#(seq)","prev":"x","seq":\#(seq)}"#) : entry(seq)
+        }
+        for _ in 0..<5 {
+            let error = #expect(throws: StoreError.self) { try log.append(large) }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message.contains("seq 150") == true, "\(String(describing: error))")
+        }
         #expect(try log.head().seq == 2)
         _ = try log.append([entry(3)])
         #expect(try log.verifyChain().isValid)
