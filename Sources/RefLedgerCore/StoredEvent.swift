@@ -3,13 +3,12 @@
 public struct StoredEvent: Sendable, Hashable {
     /// Every member but `prev` and `hash`.
     public var fields: JSONObject {
-        didSet { flatSource = nil }
+        didSet { canonicalClient = nil }
     }
-    /// What ``canonicalBody()`` is written from without the general encoder: the fact's
-    /// canonical client fields (``FlatCanonical``), its seq and `recorded_at`. Dropped when
-    /// `fields` change. The body is written when asked for — at commit, on every core — not
-    /// when the fact is applied.
-    private var flatSource: (client: [UInt8], seq: UInt64, recordedAt: String)?
+    /// The fact's canonical client fields (``FlatCanonical``), from which ``canonicalBody()``
+    /// is written without the general encoder — when asked for (at commit, on every core), not
+    /// when the fact is applied. Dropped when `fields` change.
+    private var canonicalClient: [UInt8]?
 
     public init(fields: JSONObject) { self.fields = fields }
 
@@ -28,7 +27,7 @@ public struct StoredEvent: Sendable, Hashable {
         fields.appendNew("seq", .integer(Int64(seq)))
         fields.appendNew("recorded_at", .string(recordedAtText))
         self.fields = fields
-        if let client = fact.canonicalClient { flatSource = (client, seq, recordedAtText) }
+        canonicalClient = fact.canonicalClient
     }
 
     /// Parses a stored event's canonical JSON (with or without `prev` and `hash`).
@@ -56,8 +55,8 @@ public struct StoredEvent: Sendable, Hashable {
 
     /// Canonical JSON of the event without `prev` and `hash` — what the store chains.
     public func canonicalBody() -> [UInt8] {
-        if let source = flatSource,
-            let body = FlatCanonical.addingSeqAndRecordedAt(to: source.client, seq: source.seq, recordedAt: source.recordedAt)
+        if let client = canonicalClient, let recordedAt = fields["recorded_at"]?.stringValue,
+            let body = FlatCanonical.addingSeqAndRecordedAt(to: client, seq: seq, recordedAt: recordedAt)
         {
             return body
         }

@@ -8,19 +8,20 @@ import RefLedgerStore
 /// (with `prev` and `hash`). An error is `{"error":{…}}` for a single fact and
 /// `{"id","status","error"}` as an NDJSON result line.
 public enum ResultJSON {
-    /// The result of a fact stored by this request.
-    static func created(events: [StoredEvent], links: [EventLog.Link]) throws -> [UInt8] {
-        guard let fact = events.first, links.count == events.count else {
-            throw StoreError(.invalidArgument, "a created fact needs one link per event")
+    /// The result of a fact stored by this request: its derived events as committed (the
+    /// bodies the commit wrote, not written again).
+    static func created(events: [StoredEvent], committed: [LedgerWriter.Committed]) throws -> [UInt8] {
+        guard let fact = events.first, committed.count == events.count else {
+            throw StoreError(.invalidArgument, "a created fact needs one committed body per event")
         }
         var derived: [[UInt8]] = []
         derived.reserveCapacity(events.count - 1)
         for index in events.indices.dropFirst() {
             derived.append(
                 try Chain.fullEvent(
-                    bodyWithoutPrevAndHash: events[index].canonicalBody(),
-                    prevHash: links[index].prevHash,
-                    hash: links[index].hash
+                    bodyWithoutPrevAndHash: committed[index].body,
+                    prevHash: committed[index].link.prevHash,
+                    hash: committed[index].link.hash
                 )
             )
         }

@@ -35,8 +35,8 @@ extension Routes {
         guard let outcome = await state.writer.submit([fact])?.first else { return Self.overloaded() }
         do {
             switch outcome {
-            case .created(let events, let links):
-                return Self.json(.created, try ResultJSON.created(events: events, links: links))
+            case .created(let events, let committed):
+                return Self.json(.created, try ResultJSON.created(events: events, committed: committed))
             case .duplicate(let seq):
                 let log = state.log
                 return Self.json(
@@ -129,8 +129,8 @@ extension Routes {
     private func line(for outcome: WriteOutcome, into output: inout [UInt8]) {
         do {
             switch outcome {
-            case .created(let events, let links):
-                output.append(contentsOf: try ResultJSON.created(events: events, links: links))
+            case .created(let events, let committed):
+                output.append(contentsOf: try ResultJSON.created(events: events, committed: committed))
             case .duplicate(let seq): output.append(contentsOf: try ResultJSON.duplicate(seq: seq, log: state.log))
             case .rejected(let error):
                 state.metrics.rejected(error.code)

@@ -222,7 +222,7 @@ final class WriterThread: @unchecked Sendable {
                     continue
                 }
                 switch writer.submit(fact, recordedAt: writer.clock()) {
-                case .created(let events): results.append(.created(events: events, links: []))
+                case .created(let events): results.append(.created(events: events, committed: []))
                 case .duplicate(let seq): results.append(.duplicate(seq: seq))
                 case .rejected(let error): results.append(.rejected(error))
                 }
@@ -232,9 +232,9 @@ final class WriterThread: @unchecked Sendable {
         if configuration.commitDelayMillis > 0 { usleep(UInt32(configuration.commitDelayMillis) * 1000) }
         let start = DispatchTime.now().uptimeNanoseconds
         do {
-            let links = try writer.commit()
-            attach(links, to: &outcomes)
-            let head = committedHead + UInt64(links.count)
+            let committed = try writer.commit()
+            attach(committed, to: &outcomes)
+            let head = committedHead + UInt64(committed.count)
             committedHeadValue.store(head, ordering: .releasing)
             metrics.committed(facts: factCount, nanoseconds: DispatchTime.now().uptimeNanoseconds - start, head: head)
             hub.publish(head: head)
@@ -309,19 +309,19 @@ final class WriterThread: @unchecked Sendable {
         }
     }
 
-    /// Gives each created outcome the chain links of its events (links are in seq order).
-    private func attach(_ links: [EventLog.Link], to outcomes: inout [[WriteOutcome]]) {
+    /// Gives each created outcome the committed bodies and links of its events (in seq order).
+    private func attach(_ committed: [LedgerWriter.Committed], to outcomes: inout [[WriteOutcome]]) {
         var next = 0
         for jobIndex in outcomes.indices {
             for index in outcomes[jobIndex].indices {
                 guard case .created(let events, _) = outcomes[jobIndex][index] else { continue }
-                let end = min(next + events.count, links.count)
-                outcomes[jobIndex][index] = .created(events: events, links: Array(links[next..<end]))
+                let end = min(next + events.count, committed.count)
+                outcomes[jobIndex][index] = .created(events: events, committed: Array(committed[next..<end]))
                 for event in events { metrics.stored(type: event.type) }
                 next = end
             }
         }
-        assert(next == links.count, "every staged event belongs to one created fact")
+        assert(next == committed.count, "every staged event belongs to one created fact")
     }
 
     /// After a failed commit nothing of the batch is stored: every fact that was created, or

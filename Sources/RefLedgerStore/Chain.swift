@@ -117,7 +117,7 @@ public enum Chain {
 /// Use on one thread at a time.
 final class ChainHasher {
     private var buffer: UnsafeMutableRawBufferPointer
-    static let prevKey: StaticString = "prev"
+    private static let prevKey: StaticString = "prev"
     private static let prevMemberStart: StaticString = #""prev":""#
 
     init() { buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 16) }

@@ -96,8 +96,7 @@ extension EventLog {
         let workers = writer.compressors.count
         if workers == 1 || count < Self.parallelEncodingThreshold {
             for index in 0..<count {
-                points[index] = try Self.prevInsertionPoint(batch[index].body, seq: batch[index].seq)
-                values[index] = try writer.encode(body: batch[index].body, with: writer.compressors[0])
+                (points[index], values[index]) = try Self.prepare(batch[index], writer: writer, compressor: 0)
             }
         } else {
             let slices = 4 * workers
@@ -116,9 +115,8 @@ extension EventLog {
                         defer { idle.withLock { $0.append(taken) } }
                         for index in stride(from: slice * count / slices, to: (slice + 1) * count / slices, by: 1) {
                             do {
-                                let entry = batch[index]
-                                pointOutput.slots[index] = try Self.prevInsertionPoint(entry.body, seq: entry.seq)
-                                output.slots[index] = try writer.encode(body: entry.body, with: writer.compressors[taken])
+                                (pointOutput.slots[index], output.slots[index]) = try Self.prepare(
+                                    batch[index], writer: writer, compressor: taken)
                             } catch {
                                 failures.withLock { $0.append((index, error)) }
                                 return
@@ -142,6 +140,15 @@ extension EventLog {
             prevHash = hash
         }
         return (values, links)
+    }
+
+    /// Checks an entry's body, finds where its `prev` goes, and compresses it into a `log`
+    /// value (hash still zero) with compressor number `compressor`.
+    private static func prepare(_ entry: Entry, writer: WriterState, compressor: Int) throws(StoreError)
+        -> (JSONMembers.InsertionPoint, [UInt8])
+    {
+        let point = try prevInsertionPoint(entry.body, seq: entry.seq)
+        return (point, try writer.encode(body: entry.body, with: writer.compressors[compressor]))
     }
 
     /// Batches at least this long are encoded on several threads.

@@ -126,7 +126,7 @@ extension EventLog {
         var lastDictionaryError: String?
 
         init(compressionLevel: Int32) throws(StoreError) {
-            let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+            let workers = min(4, Parallel.workers)
             do {
                 compressors = try (0..<workers).map { _ throws(ZstdError) in try Zstd.Compressor(level: compressionLevel) }
             } catch {

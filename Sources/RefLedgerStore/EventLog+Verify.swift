@@ -75,7 +75,7 @@ extension EventLog {
     }
 
     private func verifyRecords(through headSeq: UInt64, progress: ((UInt64) -> Void)?) throws -> BadRecord? {
-        let workers = headSeq < 50_000 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let workers = headSeq < 50_000 ? 1 : Parallel.workers
         let share = headSeq / UInt64(workers)
         let ranges: [ClosedRange<UInt64>] = (0..<workers).map { index in
             let low = 1 + UInt64(index) * share

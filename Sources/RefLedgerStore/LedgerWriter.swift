@@ -118,12 +118,19 @@ public final class LedgerWriter {
         LedgerError(.idConflict, "id \(fact.id) is already stored with other content", field: "id", id: fact.id)
     }
 
+    /// A committed event: the body the log stores for it (canonical JSON without `prev` and
+    /// `hash`) and its place in the chain.
+    public struct Committed: Sendable {
+        public var body: [UInt8]
+        public var link: EventLog.Link
+    }
+
     /// Appends everything staged in one durable transaction.
     ///
-    /// - Returns: the chain links of the staged events, in seq order.
+    /// - Returns: the staged events' bodies and chain links, in seq order.
     /// - Throws: `StoreError` (``StoreError/Code/storageFull`` among others); then nothing was
     ///   stored and the ledger is rebuilt from the log, so the staged facts are gone.
-    public func commit() throws -> [EventLog.Link] {
+    public func commit() throws -> [Committed] {
         prefetchedIDs.removeAll(keepingCapacity: true)
         prefetchedSeqs.removeAll(keepingCapacity: true)
         guard !staged.isEmpty else { return [] }
@@ -136,7 +143,7 @@ public final class LedgerWriter {
             EventLog.Entry(id: events[index].id, seq: events[index].seq, body: events[index].canonicalBody())
         }
         do {
-            return try log.append(entries)
+            return zip(entries, try log.append(entries)).map { Committed(body: $0.body, link: $1) }
         } catch {
             (ledger, restoreReport) = try LedgerReplay.restore(log)
             throw error

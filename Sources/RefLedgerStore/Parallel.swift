@@ -52,10 +52,9 @@ public final class Ahead<Value>: @unchecked Sendable {
     private var result: Value?
 
     /// Starts `work` on a global queue.
-    public init(_ work: @escaping () -> Value) {
-        let task = UnsafeWork<Void, Value>({ _ in work() })
+    public init(_ work: @escaping @Sendable () -> Value) {
         DispatchQueue.global().async {
-            self.result = task.transform(())
+            self.result = work()
             self.done.signal()
         }
     }

@@ -50,7 +50,7 @@ struct StoreBenchmark {
     {
         let log = try EventLog.open(directory: directory, readOnly: false, options: options)
         let now = Timestamp(rfc3339: "2026-11-22T00:00:00Z")!
-        let encode = { (start: Int) -> [Result<EventLog.Entry, LedgerError>] in
+        let encode: @Sendable (Int) -> [Result<EventLog.Entry, LedgerError>] = { start in
             let end = min(start + batch, facts.count)
             let firstSeq = UInt64(start) + 1
             return Parallel.map(end - start) { offset in

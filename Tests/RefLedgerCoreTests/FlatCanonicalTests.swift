@@ -43,6 +43,18 @@ import Testing
         }
     }
 
+    /// How a fact was written (escapes or not, so fast path or not) is not part of its value.
+    @Test func equalityIgnoresHowTheBodyIsWritten() throws {
+        let plain = try FactDecoder.decode(Array(Self.lines[4].utf8), now: Self.now)
+        let escaped = try FactDecoder.decode(Array(Self.lines[4].replacingOccurrences(of: #""o1""#, with: #""\u006f1""#).utf8), now: Self.now)
+        #expect(plain == escaped)
+        #expect(plain.hashValue == escaped.hashValue)
+        let storedPlain = StoredEvent(fact: plain, seq: 5, recordedAt: Self.now)
+        let storedEscaped = StoredEvent(fact: escaped, seq: 5, recordedAt: Self.now)
+        #expect(storedPlain == storedEscaped)
+        #expect(storedPlain.canonicalBody() == storedEscaped.canonicalBody())
+    }
+
     @Test func changedFieldsAreEncodedAgain() throws {
         let fact = try FactDecoder.decode(Array(Self.lines[6].utf8), now: Self.now)
         var stored = StoredEvent(fact: fact, seq: 3, recordedAt: Self.now)
