@@ -51,7 +51,7 @@ public enum FactDecoder {
 
     private static func decodeObject(_ object: JSONObject, now: Timestamp) throws(LedgerError) -> Fact {
         let type = try factType(of: object)
-        try checkUnknownAndMissing(object, allowed: allowedFields[type] ?? [], path: "")
+        try checkUnknownAndMissing(object, allowed: allowedFields[type.index], path: "")
         var reader = FieldReader(object: object, path: "")
         let id = try reader.string("id", FieldRule.identifier)!
         let program = try reader.string("program", FieldRule.programName)!
@@ -75,26 +75,24 @@ public enum FactDecoder {
         FieldSpec("program", required: true), FieldSpec("time", required: true),
     ]
 
-    /// Every field each fact type may have: the envelope, then its own.
-    private static let allowedFields: [FactType: [FieldSpec]] = Dictionary(
-        uniqueKeysWithValues: FactType.allCases.map { ($0, envelope + FieldSpec.fields(of: $0)) })
+    /// Every field each fact type may have: the envelope, then its own; indexed like
+    /// `FactType.allCases`.
+    private static let allowedFields: [[FieldSpec]] = {
+        assert(FactType.allCases.enumerated().allSatisfy { $0.offset == $0.element.index })
+        return FactType.allCases.map { envelope + FieldSpec.fields(of: $0) }
+    }()
 
     /// Whether a time that parsed is already written the normalized way
     /// (`YYYY-MM-DDTHH:MM:SS.mmmZ`), so that normalizing would not change it.
     private static func isNormalized(_ parsed: String) -> Bool {
         let utf8 = parsed.utf8
         guard utf8.count == 24 else { return false }
-        var position = 0
-        for byte in utf8 {
-            switch position {
-            case 10: if byte != UInt8(ascii: "T") { return false }
-            case 19: if byte != UInt8(ascii: ".") { return false }
-            case 23: if byte != UInt8(ascii: "Z") { return false }
-            default: break
-            }
-            position += 1
+        let checked = utf8.withContiguousStorageIfAvailable { bytes in
+            bytes[10] == UInt8(ascii: "T") && bytes[19] == UInt8(ascii: ".") && bytes[23] == UInt8(ascii: "Z")
         }
-        return true
+        if let checked { return checked }
+        let bytes = Array(utf8)
+        return bytes[10] == UInt8(ascii: "T") && bytes[19] == UInt8(ascii: ".") && bytes[23] == UInt8(ascii: "Z")
     }
 
     private static func factType(of object: JSONObject) throws(LedgerError) -> FactType {
@@ -110,10 +108,17 @@ public enum FactDecoder {
     }
 
     static func checkUnknownAndMissing(_ object: JSONObject, allowed: [FieldSpec], path: String) throws(LedgerError) {
-        for (key, _) in object where !allowed.contains(where: { $0.name == key }) {
-            throw LedgerError(.unknownField, "unknown field \(FieldReader.join(path, key))", field: FieldReader.join(path, key))
+        assert(allowed.count <= 64, "one bit per allowed field")
+        var found: UInt64 = 0
+        for member in object.members.indices {
+            let key = object.members[member].key
+            let length = key.utf8.count
+            guard let spec = allowed.firstIndex(where: { $0.length == length && $0.name == key }) else {
+                throw LedgerError(.unknownField, "unknown field \(FieldReader.join(path, key))", field: FieldReader.join(path, key))
+            }
+            found |= 1 << UInt64(spec)
         }
-        for spec in allowed where spec.required && object[spec.name] == nil {
+        for (index, spec) in allowed.enumerated() where spec.required && found & (1 << UInt64(index)) == 0 {
             throw LedgerError(
                 .missingField, "\(FieldReader.join(path, spec.name)) is required", field: FieldReader.join(path, spec.name))
         }
@@ -169,10 +174,13 @@ public enum FactDecoder {
 struct FieldSpec: Sendable {
     let name: String
     let required: Bool
+    /// `name`'s length in UTF-8 bytes: most names compared while matching a key differ in it.
+    let length: Int
 
     init(_ name: String, required: Bool) {
         self.name = name
         self.required = required
+        length = name.utf8.count
     }
 
     /// The fields of each fact type besides the envelope, in the contract's order.

@@ -1,16 +1,26 @@
-/// What a string field may hold (SPEC §2), checked over its UTF-8 bytes.
+/// What a string field may hold (SPEC §2): a length in UTF-8 bytes and, for most, a set of
+/// allowed ASCII bytes.
 public struct FieldRule: Sendable {
     /// Human words for the error message, e.g. "1–128 chars of [A-Za-z0-9._:-]".
     public let description: String
-    private let check: @Sendable (String.UTF8View) -> Bool
+    private let lengths: ClosedRange<Int>
+    /// Which bytes may appear, by value; `nil`: any.
+    private let allowed: [Bool]?
 
-    init(_ description: String, _ check: @escaping @Sendable (String.UTF8View) -> Bool) {
+    init(_ description: String, lengths: ClosedRange<Int>, allowing allowed: ((UInt8) -> Bool)?) {
         self.description = description
-        self.check = check
+        self.lengths = lengths
+        self.allowed = allowed.map { allowed in (0...255).map { allowed(UInt8($0)) } }
     }
 
     /// Whether `value` is allowed.
-    public func allows(_ value: String) -> Bool { check(value.utf8) }
+    public func allows(_ value: String) -> Bool {
+        let utf8 = value.utf8
+        guard lengths.contains(utf8.count) else { return false }
+        guard let allowed else { return true }
+        return utf8.withContiguousStorageIfAvailable { bytes in bytes.allSatisfy { allowed[Int($0)] } }
+            ?? utf8.allSatisfy { allowed[Int($0)] }
+    }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
@@ -18,36 +28,32 @@ public struct FieldRule: Sendable {
     }
 
     /// `id` and reference fields: 1–128 chars of `[A-Za-z0-9._:-]`.
-    public static let identifier = FieldRule("1–128 characters of [A-Za-z0-9._:-]") { utf8 in
-        (1...128).contains(utf8.count)
-            && utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "-") }
+    public static let identifier = FieldRule("1–128 characters of [A-Za-z0-9._:-]", lengths: 1...128) {
+        isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":")
+            || $0 == UInt8(ascii: "-")
     }
 
     /// Reference fields (`participant`, `order`, `payout`, `visitor`, `invitee`): as `identifier`.
     public static let reference = identifier
 
     /// `program`: 1–64 chars of `[a-z0-9_-]`.
-    public static let programName = FieldRule("1–64 characters of [a-z0-9_-]") { utf8 in
-        (1...64).contains(utf8.count)
-            && utf8.allSatisfy {
-                ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
-                    || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
-            }
+    public static let programName = FieldRule("1–64 characters of [a-z0-9_-]", lengths: 1...64) {
+        ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+            || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
     }
 
     /// Referral codes: `[A-Za-z0-9_-]{3,32}`.
-    public static let code = FieldRule("3–32 characters of [A-Za-z0-9_-]") { utf8 in
-        (3...32).contains(utf8.count)
-            && utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    public static let code = FieldRule("3–32 characters of [A-Za-z0-9_-]", lengths: 3...32) {
+        isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
     }
 
     /// `currency`: `[A-Z]{3}`.
-    public static let currency = FieldRule("three capital letters [A-Z]{3}") { utf8 in
-        utf8.count == 3 && utf8.allSatisfy { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+    public static let currency = FieldRule("three capital letters [A-Z]{3}", lengths: 3...3) {
+        $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")
     }
 
     /// `reason`: any string of at most 1024 bytes.
-    public static let reason = FieldRule("a string of at most 1024 bytes") { utf8 in utf8.count <= 1024 }
+    public static let reason = FieldRule("a string of at most 1024 bytes", lengths: 0...1024, allowing: nil)
 }
 
 /// Reads typed values out of a JSON object, naming the field path in every error.

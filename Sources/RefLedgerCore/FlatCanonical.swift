@@ -29,24 +29,38 @@ enum FlatCanonical {
                 }
                 members[slot] = member
             }
-            var output: [UInt8] = []
-            output.reserveCapacity(bytes.count + time.utf8.count + 4)
-            output.append(UInt8(ascii: "{"))
-            for position in 0..<count {
-                let member = members[position]
-                if position > 0 { output.append(UInt8(ascii: ",")) }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(member.key.lowerBound - 1)...member.key.upperBound]))
-                output.append(UInt8(ascii: ":"))
-                if member.key.count == 4, equal(bytes, member.key, "time") {
-                    output.append(UInt8(ascii: "\""))
-                    output.append(contentsOf: time.utf8)
-                    output.append(UInt8(ascii: "\""))
-                } else {
-                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[member.value]))
+            var time = time
+            return time.withUTF8 { time in
+                // Never longer than the input with `time` added: whitespace only goes.
+                [UInt8](unsafeUninitializedCapacity: bytes.count + time.count + 4) { output, written in
+                    var cursor = 0
+                    func put(_ byte: UInt8) {
+                        output[cursor] = byte
+                        cursor += 1
+                    }
+                    func put(_ range: Range<Int>, of source: UnsafeBufferPointer<UInt8>) {
+                        UnsafeMutableRawPointer(output.baseAddress! + cursor).copyMemory(
+                            from: source.baseAddress! + range.lowerBound, byteCount: range.count)
+                        cursor += range.count
+                    }
+                    put(UInt8(ascii: "{"))
+                    for position in 0..<count {
+                        let member = members[position]
+                        if position > 0 { put(UInt8(ascii: ",")) }
+                        put((member.key.lowerBound - 1)..<(member.key.upperBound + 1), of: bytes)
+                        put(UInt8(ascii: ":"))
+                        if member.key.count == 4, equal(bytes, member.key, "time") {
+                            put(UInt8(ascii: "\""))
+                            put(0..<time.count, of: time)
+                            put(UInt8(ascii: "\""))
+                        } else {
+                            put(member.value, of: bytes)
+                        }
+                    }
+                    put(UInt8(ascii: "}"))
+                    written = cursor
                 }
             }
-            output.append(UInt8(ascii: "}"))
-            return output
         }
     }
 

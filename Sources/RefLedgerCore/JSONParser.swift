@@ -91,8 +91,8 @@ public struct JSONParser {
                 throw error("expected a string key")
             }
             let keyOffset = position
-            let key = try parseString()
-            if members.contains(where: { $0.key == key }) {
+            let key = try parseKey()
+            if members.contains(where: { $0.key.utf8.count == key.utf8.count && $0.key == key }) {
                 throw SyntaxError(message: "duplicate key \"\(key)\"", offset: keyOffset)
             }
             skipWhitespace()
@@ -179,6 +179,25 @@ public struct JSONParser {
     }
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    /// A member name: one of the contract's own (``KnownKeys``) when it is one, written
+    /// without escapes; otherwise parsed as any string.
+    private mutating func parseKey() throws(SyntaxError) -> String {
+        var end = position + 1
+        while end < bytes.count, end - position <= KnownKeys.maxLength + 1 {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            if byte == UInt8(ascii: "\"") {
+                if let name = KnownKeys.name(UnsafeRawBufferPointer(rebasing: bytes[(position + 1)..<end])) {
+                    position = end + 1
+                    return name
+                }
+                break
+            }
+            end += 1
+        }
+        return try parseString()
+    }
 
     private mutating func parseString() throws(SyntaxError) -> String {
         position += 1

@@ -62,12 +62,12 @@ extension ProgramState {
         let isFirst = member.firstConversionTime == nil
         orders[orderID] = Order(participant: id, amount: amount)
         guard let referrer = member.referrer else {
-            if isFirst { participants[id]!.firstConversionTime = context.fact.time }
+            if isFirst { participants[id]!.firstConversionTime = context.time }
             return
         }
         if isFirst {
-            participants[id]!.firstConversionTime = context.fact.time
-            let millis = max(0, context.fact.time.millisecondsSinceEpoch - member.signupTime.millisecondsSinceEpoch)
+            participants[id]!.firstConversionTime = context.time
+            let millis = max(0, context.time.millisecondsSinceEpoch - member.signupTime.millisecondsSinceEpoch)
             timeToConvertMillis.insert(millis)
         }
         adjustStats(of: referrer) { stats in
@@ -106,7 +106,7 @@ extension ProgramState {
             amount = min(amount, max(0, cap - participants[beneficiary]!.capAccrued))
         }
         guard amount > 0 else { return }
-        let availableAt = context.fact.time.adding(milliseconds: rules.holdDays * 86_400_000)
+        let availableAt = context.time.adding(milliseconds: rules.holdDays * 86_400_000)
         let id = context.nextDerived.id
         var members: [(String, JSONValue)] = [
             ("participant", .string(beneficiary)), ("role", .string(role.name)), ("amount", .integer(amount)),

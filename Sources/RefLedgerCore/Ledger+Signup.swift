@@ -19,7 +19,7 @@ extension ProgramState {
         if let code, codeOwners[code.asciiLowercased] != nil {
             throw LedgerError(.codeTaken, "code \(code) is taken in \(name)", field: "code")
         }
-        let time = context.fact.time
+        let time = context.time
         // Attribution looks at the codes that existed before this signup.
         var attribution: Attribution
         var candidate: String?

@@ -41,40 +41,10 @@ public struct Ledger: Sendable {
             try applyProgram(fact, rules: rules)
             return [context.stored]
         }
-        guard var program = programs[fact.program] else {
+        guard let index = programs.index(forKey: fact.program) else {
             throw LedgerError(.unknownProgram, "program \(fact.program) has no program fact yet", field: "program")
         }
-        // Work on a copy; write it back only when the fact is accepted.
-        programs[fact.program] = nil
-        defer { programs[fact.program] = program }
-        switch fact.payload {
-        case .program: break
-        case .signup(let participant, let code, let referrerCode, let visitor):
-            try program.signup(
-                participant: participant, code: code, referrerCode: referrerCode, visitor: visitor,
-                context: &context, sha256: sha256)
-        case .invite(let participant, _, _):
-            guard program.participants[participant] != nil else { throw Self.unknownParticipant(participant) }
-            program.adjustStats(of: participant) { $0.invites += 1 }
-        case .click(let code, let visitor, _):
-            guard let owner = program.codeOwners[code.asciiLowercased] else {
-                throw LedgerError(.unknownCode, "no participant of \(fact.program) has code \(code)", field: "code")
-            }
-            program.clicksByVisitor[visitor, default: []].append(Click(time: fact.time, seq: context.seq, owner: owner))
-            program.adjustStats(of: owner) { $0.clicks += 1 }
-        case .conversion(let participant, let order, let amount, let currency):
-            try program.convert(
-                participant: participant, order: order, amount: amount, currency: currency, context: &context)
-        case .refund(let order, let amount):
-            try program.refund(order: order, amount: amount, context: &context)
-        case .payout(let participant, let payout, let amount, let currency):
-            try program.payout(
-                participant: participant, payout: payout, amount: amount, currency: currency, at: fact.time)
-        case .payoutSettled(let payout):
-            try program.finishPayout(payout, settled: true)
-        case .payoutFailed(let payout, _):
-            try program.finishPayout(payout, settled: false)
-        }
+        try programs.values[index].apply(fact, context: &context, sha256: sha256)
         return [context.stored] + context.derived
     }
 
@@ -100,7 +70,10 @@ public struct Ledger: Sendable {
 
 /// The events one fact becomes, built up as it is applied.
 struct Derivation {
-    let fact: Fact
+    /// The fact's id, program and time.
+    let factID: String
+    let program: String
+    let time: Timestamp
     let seq: UInt64
     /// `recorded_at` and the fact's `time`, written out once for all its events.
     let recordedAtText: String
@@ -109,7 +82,9 @@ struct Derivation {
     var derived: [StoredEvent] = []
 
     init(fact: Fact, seq: UInt64, recordedAtText: String) {
-        self.fact = fact
+        factID = fact.id
+        program = fact.program
+        time = fact.time
         self.seq = seq
         self.recordedAtText = recordedAtText
         timeText = fact.clientFields["time"]?.stringValue ?? fact.time.description
@@ -118,7 +93,7 @@ struct Derivation {
 
     /// The id and seq the next derived event gets.
     var nextDerived: (id: String, seq: UInt64) {
-        (fact.id + "/" + String(derived.count + 1), seq + UInt64(derived.count) + 1)
+        (factID + "/" + String(derived.count + 1), seq + UInt64(derived.count) + 1)
     }
 
     /// Appends a derived event of `type` with the given type-specific members (none of them
@@ -131,9 +106,9 @@ struct Derivation {
         fields.appendNew("id", .string(id))
         fields.appendNew("seq", .integer(Int64(eventSeq)))
         fields.appendNew("type", .string(type.rawValue))
-        fields.appendNew("program", .string(fact.program))
+        fields.appendNew("program", .string(program))
         fields.appendNew("time", .string(timeText))
-        fields.appendNew("cause", .string(fact.id))
+        fields.appendNew("cause", .string(factID))
         fields.appendNew("recorded_at", .string(recordedAtText))
         derived.append(StoredEvent(fields: fields))
     }
@@ -144,5 +119,40 @@ extension String {
     var asciiLowercased: String {
         guard utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return self }
         return String(decoding: utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+}
+
+extension ProgramState {
+    /// Applies a fact of this program (any but `program`): its reference rules, then what it
+    /// changes and derives. Mutated in place in the ledger's dictionary: no copy of the state.
+    mutating func apply(_ fact: Fact, context: inout Derivation, sha256: Ledger.Hasher) throws(LedgerError) {
+        switch fact.payload {
+        case .program: break
+        case .signup(let participant, let code, let referrerCode, let visitor):
+            try signup(
+                participant: participant, code: code, referrerCode: referrerCode, visitor: visitor,
+                context: &context, sha256: sha256)
+        case .invite(let participant, _, _):
+            guard participants[participant] != nil else { throw Ledger.unknownParticipant(participant) }
+            adjustStats(of: participant) { $0.invites += 1 }
+        case .click(let code, let visitor, _):
+            guard let owner = codeOwners[code.asciiLowercased] else {
+                throw LedgerError(.unknownCode, "no participant of \(name) has code \(code)", field: "code")
+            }
+            clicksByVisitor[visitor, default: []].append(Click(time: fact.time, seq: context.seq, owner: owner))
+            adjustStats(of: owner) { $0.clicks += 1 }
+        case .conversion(let participant, let order, let amount, let currency):
+            try convert(
+                participant: participant, order: order, amount: amount, currency: currency, context: &context)
+        case .refund(let order, let amount):
+            try refund(order: order, amount: amount, context: &context)
+        case .payout(let participant, let payout, let amount, let currency):
+            try self.payout(
+                participant: participant, payout: payout, amount: amount, currency: currency, at: fact.time)
+        case .payoutSettled(let payout):
+            try finishPayout(payout, settled: true)
+        case .payoutFailed(let payout, _):
+            try finishPayout(payout, settled: false)
+        }
     }
 }

@@ -123,7 +123,8 @@ public struct Importer {
                     onRejection(Rejection(line: number, error: error))
                 }
                 if writer.stagedCount >= batchEvents {
-                    _ = try writer.commit()
+                    // Written on other threads while the next facts are judged.
+                    try writer.commitInBackground()
                     progress(summary.lines)
                 }
             }

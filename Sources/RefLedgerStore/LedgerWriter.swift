@@ -8,6 +8,10 @@ public import RefLedgerCore
 /// ``commit()`` returns; a failed commit leaves the log as it was and the writer rebuilt from
 /// it, so every staged fact of that batch must be answered with the error.
 ///
+/// A batch may also be written on other threads while the next one is judged
+/// (``commitInBackground()``): the facts judged meanwhile see the batch under way as staged.
+/// Should it fail, they are dropped with it, since they were judged on top of it.
+///
 /// Not thread-safe: one thread (the writer's) uses it.
 public final class LedgerWriter {
     /// What happened to one submitted fact.
@@ -31,10 +35,15 @@ public final class LedgerWriter {
     /// core at once.
     private var staged: [StoredEvent] = []
     /// Client fields and seq of staged facts, by id, for idempotency within a batch.
-    private var stagedFacts: [String: (seq: UInt64, client: JSONObject)] = [:]
+    private var stagedFacts: [String: StagedFact] = [:]
+    private typealias StagedFact = (seq: UInt64, client: JSONObject)
 
-    /// Ids looked up ahead by ``prefetch(_:)``, with their seq when the log holds them; valid
-    /// until the next commit (only this writer changes the log).
+    /// The batch being written on other threads (``commitInBackground()``): its facts, for
+    /// idempotency, and the result to wait for.
+    private var inFlight: (facts: [String: StagedFact], result: Ahead<Result<[Committed], any Error>>)?
+
+    /// Ids looked up ahead by ``prefetch(_:)``, with their seq when the log holds them; ids
+    /// committed since are added, so the answers stay true (only this writer changes the log).
     private var prefetchedIDs: Set<String> = []
     private var prefetchedSeqs: [String: UInt64] = [:]
 
@@ -53,13 +62,16 @@ public final class LedgerWriter {
     /// Events staged and not yet committed.
     public var stagedCount: Int { staged.count }
 
+    /// Whether a batch is being written on other threads (``commitInBackground()``).
+    public var isCommitting: Bool { inFlight != nil }
+
     /// A copy of the committed ledger, to snapshot on another thread while this one goes on.
     ///
     /// A copy shares its storage with the writer's ledger until either changes; the writer's
     /// ledger is made to copy it all now (`Ledger.detach()`), so that this one call — not the
     /// next facts — pays for keeping the copy. Call it only with nothing staged.
     public func committedCopy() -> Ledger {
-        precondition(staged.isEmpty, "a snapshot is of committed state: commit first")
+        precondition(staged.isEmpty && inFlight == nil, "a snapshot is of committed state: commit first")
         let copy = ledger
         ledger.detach()
         return copy
@@ -77,11 +89,11 @@ public final class LedgerWriter {
 
     /// Looks up in one read transaction which of `facts` the log already holds, so that
     /// submitting them needs no look-up of its own. Worth it for runs of facts (a batch, an
-    /// import); forgotten at the next commit.
+    /// import); replaces what the previous call looked up.
     public func prefetch(_ facts: some Collection<Fact>) throws {
         let ids = facts.map(\.id)
-        prefetchedSeqs.merge(try log.seqs(forIDs: ids)) { _, new in new }
-        prefetchedIDs.formUnion(ids)
+        prefetchedSeqs = try log.seqs(forIDs: ids)
+        prefetchedIDs = Set(ids)
     }
 
     /// Judges one decoded fact: idempotency, then the ledger; stages what it stores.
@@ -102,7 +114,7 @@ public final class LedgerWriter {
     /// The seq of the stored fact with this fact's id and content, nil if the id is new.
     /// - Throws: `id_conflict` when the id is stored with other content.
     private func existing(_ fact: Fact) throws -> UInt64? {
-        if let staged = stagedFacts[fact.id] {
+        if let staged = stagedFacts[fact.id] ?? inFlight?.facts[fact.id] {
             guard staged.client == fact.clientFields else { throw Self.conflict(fact) }
             return staged.seq
         }
@@ -125,29 +137,87 @@ public final class LedgerWriter {
         public var link: EventLog.Link
     }
 
-    /// Appends everything staged in one durable transaction.
+    /// Appends everything staged in one durable transaction, after the batch under way in the
+    /// background, if any.
     ///
-    /// - Returns: the staged events' bodies and chain links, in seq order.
-    /// - Throws: `StoreError` (``StoreError/Code/storageFull`` among others); then nothing was
-    ///   stored and the ledger is rebuilt from the log, so the staged facts are gone.
+    /// - Returns: the bodies and chain links of the events written, the batch under way first,
+    ///   in seq order.
+    /// - Throws: `StoreError` (``StoreError/Code/storageFull`` among others); then nothing of the
+    ///   failed batch or after it was stored, and the ledger is rebuilt from the log, so those
+    ///   facts are gone.
     public func commit() throws -> [Committed] {
-        prefetchedIDs.removeAll(keepingCapacity: true)
-        prefetchedSeqs.removeAll(keepingCapacity: true)
-        guard !staged.isEmpty else { return [] }
-        defer {
+        let earlier = try waitForCommit()
+        guard !staged.isEmpty else { return earlier }
+        let (events, facts) = takeStaged()
+        do {
+            let committed = try Self.write(events, to: log)
+            remember(facts)
+            return earlier + committed
+        } catch {
+            try restore()
+            throw error
+        }
+    }
+
+    /// Starts writing everything staged on other threads and returns at once; facts submitted
+    /// meanwhile see the batch as staged. The next ``commit()``, ``commitInBackground()`` or
+    /// ``waitForCommit()`` waits for it first.
+    ///
+    /// - Throws: the error of the batch that was still under way (see ``waitForCommit()``).
+    public func commitInBackground() throws {
+        _ = try waitForCommit()
+        guard !staged.isEmpty else { return }
+        let (events, facts) = takeStaged()
+        let log = self.log
+        inFlight = (facts, Ahead { Result { try Self.write(events, to: log) } })
+    }
+
+    /// Waits for the batch under way in the background, if any.
+    ///
+    /// - Returns: its events' bodies and chain links, in seq order (none if there was none).
+    /// - Throws: its `StoreError`; then nothing of it was stored, the facts staged since are
+    ///   dropped too (they were judged on top of it), and the ledger is rebuilt from the log.
+    public func waitForCommit() throws -> [Committed] {
+        guard let (facts, result) = inFlight else { return [] }
+        inFlight = nil
+        switch result.wait() {
+        case .success(let committed):
+            remember(facts)
+            return committed
+        case .failure(let error):
             staged.removeAll(keepingCapacity: true)
             stagedFacts.removeAll(keepingCapacity: true)
+            try restore()
+            throw error
         }
-        let events = staged
+    }
+
+    /// Hands over the staged events and facts, leaving none staged.
+    private func takeStaged() -> ([StoredEvent], [String: StagedFact]) {
+        defer {
+            staged = []
+            stagedFacts = [:]
+        }
+        return (staged, stagedFacts)
+    }
+
+    /// Notes committed facts as stored, so the prefetched answers stay true.
+    private func remember(_ facts: [String: StagedFact]) {
+        guard !prefetchedIDs.isEmpty else { return }
+        for (id, fact) in facts where prefetchedIDs.contains(id) { prefetchedSeqs[id] = fact.seq }
+    }
+
+    /// Rebuilds the ledger from the log, after a failed commit.
+    private func restore() throws {
+        (ledger, restoreReport) = try LedgerReplay.restore(log)
+    }
+
+    /// Writes `events` in one durable transaction: canonical JSON on every core, then the log.
+    private static func write(_ events: [StoredEvent], to log: EventLog) throws -> [Committed] {
         let entries = Parallel.map(events.count) { index in
             EventLog.Entry(id: events[index].id, seq: events[index].seq, body: events[index].canonicalBody())
         }
-        do {
-            return zip(entries, try log.append(entries)).map { Committed(body: $0.body, link: $1) }
-        } catch {
-            (ledger, restoreReport) = try LedgerReplay.restore(log)
-            throw error
-        }
+        return zip(entries, try log.append(entries)).map { Committed(body: $0.body, link: $1) }
     }
 }
 

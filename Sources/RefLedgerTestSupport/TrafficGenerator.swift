@@ -185,23 +185,9 @@ public struct TrafficGenerator: Sendable, Sequence, IteratorProtocol {
 
     private mutating func count(_ kind: LineKind) {
         switch kind {
-        case .fact(let type): kindCounts[Self.index(of: type)] += 1
+        case .fact(let type): kindCounts[type.index] += 1
         case .duplicate: kindCounts[FactType.allCases.count] += 1
         case .invalid(let code): invalidCounts[code, default: 0] += 1
-        }
-    }
-
-    static func index(of type: FactType) -> Int {
-        switch type {
-        case .program: 0
-        case .signup: 1
-        case .invite: 2
-        case .click: 3
-        case .conversion: 4
-        case .refund: 5
-        case .payout: 6
-        case .payoutSettled: 7
-        case .payoutFailed: 8
         }
     }
 

@@ -1,0 +1,95 @@
+import Foundation
+import RefLedgerCore
+import RefLedgerStore
+import RefLedgerTestSupport
+import Testing
+
+/// The writer's two ways to commit: in the caller's thread (`commit`), and on other threads
+/// while later facts are judged (`commitInBackground`, what `import` does).
+@Suite struct LedgerWriterTests {
+    private static let clock = Timestamp(rfc3339: "2026-10-01T00:00:00Z")!
+
+    /// Generated lines with many re-posts, so that some repeat a fact still being committed.
+    private static func lines(seed: UInt64, count: Int) -> [String] {
+        var config = TrafficGenerator.Config(seed: seed, factCount: count, invalidRate: 0.05)
+        config.duplicateRate = 0.08
+        var generator = TrafficGenerator(config)
+        var lines: [String] = []
+        while let line = generator.next() { lines.append(line.text) }
+        return lines
+    }
+
+    /// What each line became (the error code of a rejection, the seq of a duplicate, the
+    /// events of a creation) and the head of the log afterwards.
+    private static func ingest(
+        _ lines: [String], into directory: String, commitEvery: Int, inBackground: Bool
+    ) throws -> (outcomes: [String], head: EventLog.Head) {
+        let log = try EventLog.open(directory: directory, readOnly: false)
+        defer { log.close() }
+        let writer = try LedgerWriter(log: log, clock: { clock })
+        var outcomes: [String] = []
+        for line in lines {
+            switch Array(line.utf8).withUnsafeBytes({ writer.submit($0) }) {
+            case .created(let events): outcomes.append("created \(events.map(\.seq))")
+            case .duplicate(let seq): outcomes.append("duplicate \(seq)")
+            case .rejected(let error): outcomes.append("rejected \(error.code)")
+            }
+            if writer.stagedCount >= commitEvery {
+                if inBackground { try writer.commitInBackground() } else { _ = try writer.commit() }
+            }
+        }
+        _ = try writer.commit()
+        #expect(!writer.isCommitting)
+        return (outcomes, try log.head())
+    }
+
+    @Test(arguments: [UInt64(5), 77])
+    func committingInTheBackgroundStoresWhatCommittingInPlaceStores(seed: UInt64) throws {
+        let lines = Self.lines(seed: seed, count: 3_000)
+        let directory = try TemporaryDirectory("writer")
+        defer { directory.remove() }
+        let inPlace = try Self.ingest(
+            lines, into: directory.appending("in-place"), commitEvery: 150, inBackground: false)
+        let background = try Self.ingest(
+            lines, into: directory.appending("background"), commitEvery: 150, inBackground: true)
+        #expect(inPlace.outcomes == background.outcomes)
+        #expect(inPlace.head == background.head)
+        // Re-posts of facts still being committed were found as duplicates, not stored twice.
+        #expect(background.outcomes.filter { $0.hasPrefix("duplicate") }.count > 50)
+        let log = try EventLog.open(directory: directory.appending("background"), readOnly: true)
+        defer { log.close() }
+        #expect(try log.verifyChain().isValid)
+    }
+
+    @Test func aFailedBackgroundCommitDropsTheFactsJudgedAfterIt() throws {
+        let directory = try TemporaryDirectory("writer-full")
+        defer { directory.remove() }
+        // A map that cannot grow: the first large batch does not fit.
+        let options = EventLog.Options(initialMapSizeBytes: 1 << 20, maxMapSizeBytes: 1 << 20, useDictionary: false)
+        let log = try EventLog.open(directory: directory.path, readOnly: false, options: options)
+        defer { log.close() }
+        let writer = try LedgerWriter(log: log, clock: { Self.clock })
+        let lines = Self.lines(seed: 9, count: 8_000)
+        func submit(_ range: Range<Int>) {
+            for line in lines[range] { _ = Array(line.utf8).withUnsafeBytes { writer.submit($0) } }
+        }
+        submit(0..<100)
+        _ = try writer.commit()
+        let committed = try log.head()
+        #expect(committed.seq > 0)
+
+        submit(100..<7_000)  // far more than 1 MiB of records
+        try writer.commitInBackground()
+        submit(7_000..<7_100)  // judged on top of the batch under way
+        #expect(writer.stagedCount > 0)
+        #expect(throws: StoreError.self) { try writer.waitForCommit() }
+        #expect(writer.stagedCount == 0)
+        #expect(!writer.isCommitting)
+        #expect(try log.head() == committed)
+        #expect(writer.ledger.head == committed.seq)
+        // The writer goes on from the committed state.
+        submit(7_100..<7_110)
+        _ = try writer.commit()
+        #expect(try log.verifyChain().isValid)
+    }
+}
