@@ -117,8 +117,15 @@ struct Derivation {
 extension String {
     /// The string with ASCII letters lower-cased (codes compare case-insensitively, ASCII).
     var asciiLowercased: String {
-        guard utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return self }
-        return String(decoding: utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
+        func isUpper(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
+        var text = self
+        return text.withUTF8 { bytes in
+            guard bytes.contains(where: isUpper) else { return self }
+            return String(unsafeUninitializedCapacity: bytes.count) { output in
+                for index in bytes.indices { output[index] = isUpper(bytes[index]) ? bytes[index] + 32 : bytes[index] }
+                return bytes.count
+            }
+        }
     }
 }
 

@@ -33,10 +33,11 @@ public struct Query: Sendable, Hashable {
         for (name, value) in parameters {
             switch name {
             case "as_of":
-                guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let seq = UInt64(value) else {
+                guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
                     throw LedgerError(.badValue, "as_of must be an integer ≥ 0", field: "as_of")
                 }
-                asOf = seq
+                // An integer too large for a seq is still above the head: it means the head.
+                asOf = UInt64(value) ?? .max
             case "at": at = try Self.time(value, name)
             case "from": from = try Self.time(value, name)
             case "to": to = try Self.time(value, name)

@@ -43,7 +43,7 @@ public enum Chain {
         prevHash.withUnsafeBytes { prev in
             body.withUnsafeBytes { bodyBytes in
                 result = Result { () throws(JSONMembers.Malformed) in
-                    Array(try hasher.hash(prevHash: prev, body: bodyBytes))
+                    try hasher.hash(prevHash: prev, body: bodyBytes).bytes
                 }
             }
         }
@@ -215,4 +215,9 @@ extension UnsafeRawBufferPointer {
     init(_ string: StaticString) {
         self.init(start: string.utf8Start, count: string.utf8CodeUnitCount)
     }
+}
+
+extension SHA256.Digest {
+    /// The digest's 32 bytes, copied at once (not element by element, as `Array(digest)` does).
+    var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 }

@@ -134,7 +134,7 @@ extension EventLog {
             let digest = prevHash.withUnsafeBytes { prev in
                 batch[index].body.withUnsafeBytes { body in writer.hasher.hash(prevHash: prev, body: body, at: points[index]) }
             }
-            let hash = Array(digest)
+            let hash = digest.bytes
             links.append(Link(seq: batch[index].seq, hash: hash, prevHash: prevHash))
             RecordFormat.setHash(hash, in: &values[index])
             prevHash = hash

@@ -21,6 +21,9 @@ import Testing
         #expect(try client.get("/v1/programs/shop/participants/bob?as_of=3").status == 404)
         let metrics = jsonObject(try client.get("/v1/programs/shop/metrics?as_of=99").text)
         #expect(metrics["as_of"] as? Int == 7)
+        // Above the head, even beyond 64 bits: the head.
+        let far = jsonObject(try client.get("/v1/programs/shop/metrics?as_of=99999999999999999999999").text)
+        #expect(far["as_of"] as? Int == 7)
         #expect(jsonObject(try client.get("/v1/programs/shop/metrics?as_of=4").text)["as_of"] as? Int == 4)
         let window = jsonObject(
             try client.get("/v1/programs/shop/metrics?from=2026-11-03T01:00:00%2B01:00&to=2026-11-04T00:00:00Z").text
