@@ -45,6 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
     var queueLimit: Int = 100_000
 
     @Option(
+        name: .customLong("max-facts-per-commit"),
+        help: ArgumentHelp("Facts judged into one commit, at most (whole requests; one request may exceed it).", visibility: .hidden)
+    )
+    var maxFactsPerCommit: Int = 10_000
+
+    @Option(
         name: .customLong("testing-commit-delay-ms"),
         help: ArgumentHelp("Testing: sleep before each commit.", visibility: .hidden)
     )
@@ -55,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--max-map-mib must be at least 1.")
         }
         if queueLimit < 1 { throw ValidationError("--queue-limit must be at least 1.") }
+        if maxFactsPerCommit < 1 { throw ValidationError("--max-facts-per-commit must be at least 1.") }
         if snapshotEvery < 1 { throw ValidationError("--snapshot-every must be at least 1.") }
         if commitDelayMillis < 0 || commitDelayMillis > 60_000 {
             throw ValidationError("--testing-commit-delay-ms must be 0…60000.")
@@ -77,6 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         configuration.maxQueuedFacts = queueLimit
+        configuration.maxFactsPerCommit = maxFactsPerCommit
         configuration.snapshotEveryEvents = snapshotEvery
         configuration.commitDelayMillis = commitDelayMillis
         do {

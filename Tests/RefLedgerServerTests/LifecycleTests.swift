@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RefLedgerServer
 import RefLedgerTestSupport
 import Testing
@@ -114,6 +115,49 @@ import Testing
         #expect(head == created + 2)
         let events = try client.get("/v1/events?limit=100000").text.split(separator: "\n")
         #expect(events.count == head)
+        #expect(daemon.terminate() == 0)
+        let verify = try runCommand("refledger", ["verify", "--data", daemon.dataPath])
+        #expect(verify.status == 0, "\(verify.output) \(verify.stderr)")
+    }
+
+    /// Several clients at once, so that batches are judged while the one before them is being
+    /// committed: when the disk fills, a failed commit fails the batch judged on top of it too,
+    /// and nothing acknowledged is lost or stored twice.
+    @Test func concurrentBatchesThatFillTheMapLoseNothingAcknowledged() throws {
+        // One request per commit, and a slow writer: the other requests wait, and are judged
+        // while it is committed.
+        let daemon = try DaemonHarness(
+            "sfc", arguments: ["--max-map-mib", "1", "--max-facts-per-commit", "150", "--testing-commit-delay-ms", "60"])
+        defer { daemon.finish() }
+        #expect(try daemon.client().postBatch(Facts.base).status == 200)
+        let clients = 8
+        let created = Mutex([Int](repeating: 0, count: clients))
+        let full = Mutex([Bool](repeating: false, count: clients))
+        let done = DispatchSemaphore(value: 0)
+        // A thread per client (not a shared pool): the requests are truly concurrent.
+        for index in 0..<clients {
+            Thread {
+                defer { done.signal() }
+                let client = daemon.client()
+                for round in 0..<200 {
+                    let batch = (0..<150).map { Facts.invite("c\(index)-\(round)-\($0)") }
+                    guard let (_, lines) = try? client.postBatch(batch) else { return }
+                    for line in lines {
+                        if jsonObject(line)["status"] as? String == "created" {
+                            created.withLock { $0[index] += 1 }
+                        } else {
+                            full.withLock { $0[index] = true }
+                        }
+                    }
+                    if full.withLock({ $0[index] }) { return }
+                }
+            }.start()
+        }
+        for _ in 0..<clients { done.wait() }
+        #expect(full.withLock { $0.contains(true) })
+        let head = jsonObject(try daemon.client().get("/v1/health").text)["seq"] as? Int ?? 0
+        // The base facts derive two reward events; invites derive none.
+        #expect(head == created.withLock { $0.reduce(0, +) } + Facts.base.count + 2)
         #expect(daemon.terminate() == 0)
         let verify = try runCommand("refledger", ["verify", "--data", daemon.dataPath])
         #expect(verify.status == 0, "\(verify.output) \(verify.stderr)")
