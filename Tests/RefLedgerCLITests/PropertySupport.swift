@@ -36,8 +36,10 @@ struct PropertyOutcome {
 }
 
 /// Submits `lines` in order through a `LedgerWriter` on a fresh log in `directory` (the
-/// daemon's path: decode, idempotency, ledger), committing every 500 events. `inspect` runs
-/// after each line with its outcome and the writer (whose ledger includes the line).
+/// daemon's path: decode, idempotency, ledger), committing every 500 events in the background
+/// as the daemon and `import` do (the next lines are judged while a batch is written).
+/// `inspect` runs after each line with its outcome and the writer (whose ledger includes the
+/// line).
 @discardableResult
 func ingest(
     _ lines: [TrafficGenerator.Line],
@@ -54,7 +56,7 @@ func ingest(
         let result = PropertyOutcome(index: index, line: line, outcome: outcome)
         try inspect(result, writer)
         outcomes.append(result)
-        if writer.stagedCount >= 500 { _ = try writer.commit() }
+        if writer.stagedCount >= 500 { try writer.commitInBackground() }
     }
     _ = try writer.commit()
     return outcomes
