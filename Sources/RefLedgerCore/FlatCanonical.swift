@@ -64,34 +64,46 @@ enum FlatCanonical {
         }
     }
 
-    /// `canonical` (from ``encode(_:time:)``) with `"recorded_at":"<recordedAt>"` and
-    /// `"seq":<seq>` inserted in key order — a stored fact's body; `nil` if it holds either.
-    static func addingSeqAndRecordedAt(to canonical: [UInt8], seq: UInt64, recordedAt: String) -> [UInt8]? {
-        canonical.withUnsafeBufferPointer { bytes -> [UInt8]? in
+    /// `canonical` (from ``encode(_:time:)``) with `members` inserted in key order — a stored
+    /// fact's body (`seq`, `recorded_at`, a signup's decisions); `nil` if it holds one of
+    /// their keys already, or a key is not plain ASCII.
+    static func inserting(_ members: [(key: String, value: JSONValue)], into canonical: [UInt8]) -> [UInt8]? {
+        // The new members in key order, each written as `"key":value`.
+        var pieces: [(key: String, bytes: [UInt8])] = []
+        pieces.reserveCapacity(members.count)
+        for (key, value) in members {
+            guard key.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+            else { return nil }
+            var bytes: [UInt8] = []
+            CanonicalJSON.writeString(key, into: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            CanonicalJSON.write(value, into: &bytes)
+            var slot = pieces.count
+            pieces.append((key, bytes))
+            while slot > 0, CanonicalJSON.keyPrecedes(key, pieces[slot - 1].key) {
+                pieces.swapAt(slot, slot - 1)
+                slot -= 1
+            }
+        }
+        return canonical.withUnsafeBufferPointer { bytes -> [UInt8]? in
             guard bytes.count >= 2 else { return nil }
             let end = bytes.count - 1  // the closing brace
-            // Where each new member goes: at the first member whose key sorts after it.
-            var recordedAtSpot = end
-            var seqSpot = end
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count + pieces.reduce(0) { $0 + $1.bytes.count + 1 })
+            output.append(UInt8(ascii: "{"))
+            var next = 0  // the next new member to write
+            var wroteMember = false
+            func write(_ piece: UnsafeBufferPointer<UInt8>) {
+                if wroteMember { output.append(UInt8(ascii: ",")) }
+                output.append(contentsOf: piece)
+                wroteMember = true
+            }
             var position = 1
             // Members: `"key":value`, no escapes; values are strings or literals.
             while position < end, bytes[position] == UInt8(ascii: "\"") {
                 var keyEnd = position + 1
                 while keyEnd < end, bytes[keyEnd] != UInt8(ascii: "\"") { keyEnd += 1 }
                 let key = (position + 1)..<keyEnd
-                if recordedAtSpot == end {
-                    let order = compare(bytes, key, "recorded_at")
-                    if order == 0 { return nil }
-                    if order > 0 { recordedAtSpot = position }
-                }
-                if seqSpot == end {
-                    let order = compare(bytes, key, "seq")
-                    if order == 0 { return nil }
-                    if order > 0 {
-                        seqSpot = position
-                        break
-                    }
-                }
                 var valueEnd = keyEnd + 2
                 if valueEnd < end, bytes[valueEnd] == UInt8(ascii: "\"") {
                     valueEnd += 1
@@ -102,35 +114,31 @@ enum FlatCanonical {
                         valueEnd += 1
                     }
                 }
+                // New members that sort before this one go first; one with its key: not here.
+                while next < pieces.count {
+                    let order = pieces[next].key.utf8.withContiguousStorageIfAvailable { newKey in
+                        compare(newKey, 0..<newKey.count, bytes, key)
+                    } ?? compare(Array(pieces[next].key.utf8), bytes, key)
+                    if order == 0 { return nil }
+                    guard order < 0 else { break }
+                    pieces[next].bytes.withUnsafeBufferPointer { write($0) }
+                    next += 1
+                }
+                write(UnsafeBufferPointer(rebasing: bytes[position..<valueEnd]))
                 position = valueEnd + 1
             }
-            var output: [UInt8] = []
-            output.reserveCapacity(bytes.count + recordedAt.utf8.count + 48)
-            var hasMembers = bytes.count > 2
-            /// Writes a new member at `spot`: before a member (comma after) or at the end.
-            func insert(at spot: Int, _ write: (inout [UInt8]) -> Void) {
-                if spot == end {
-                    if hasMembers { output.append(UInt8(ascii: ",")) }
-                    write(&output)
-                } else {
-                    write(&output)
-                    output.append(UInt8(ascii: ","))
-                }
-                hasMembers = true
+            while next < pieces.count {
+                pieces[next].bytes.withUnsafeBufferPointer { write($0) }
+                next += 1
             }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<recordedAtSpot]))
-            insert(at: recordedAtSpot) { output in
-                append("\"recorded_at\":", to: &output)
-                CanonicalJSON.writeString(recordedAt, into: &output)
-            }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[recordedAtSpot..<seqSpot]))
-            insert(at: seqSpot) { output in
-                append("\"seq\":", to: &output)
-                CanonicalJSON.writeInteger(Int64(seq), into: &output)
-            }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[seqSpot...]))
+            output.append(UInt8(ascii: "}"))
             return output
         }
+    }
+
+    /// Byte order of `key` (an array) and `bytes[range]`.
+    private static func compare(_ key: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        key.withUnsafeBufferPointer { compare($0, 0..<$0.count, bytes, range) }
     }
 
     private static func append(_ text: StaticString, to output: inout [UInt8]) {

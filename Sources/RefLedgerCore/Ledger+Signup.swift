@@ -40,17 +40,19 @@ extension ProgramState {
         let finalCode = code ?? assignedCode(for: id, sha256: sha256)
         codeOwners[finalCode.asciiLowercased] = id
         var member = Participant(id: id, code: finalCode, signupTime: time, visitor: visitor)
-        // In place: the derivation holds the only reference to the stored fields.
-        context.stored.fields["code"] = .string(finalCode)
-        if assigned { context.stored.fields["code_assigned"] = .bool(true) }
-        context.stored.fields["attribution"] = .string(attribution.rawValue)
+        // A code the client gave is among the stored fields already.
+        if assigned {
+            context.stored.add("code", .string(finalCode))
+            context.stored.add("code_assigned", .bool(true))
+        }
+        context.stored.add("attribution", .string(attribution.rawValue))
         switch attribution {
         case .referrerCode, .click:
             member.referrer = candidate
             member.stats.referred = 1
-            context.stored.fields["referrer"] = .string(candidate!)
+            context.stored.add("referrer", .string(candidate!))
         case .selfReferral:
-            context.stored.fields["self_referrer"] = .string(candidate!)
+            context.stored.add("self_referrer", .string(candidate!))
         case .none, .unknownCode:
             break
         }

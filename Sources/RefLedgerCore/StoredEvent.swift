@@ -1,16 +1,34 @@
 /// One event as the log holds it (SPEC §2 "Stored events"), without its chain members
 /// `prev` and `hash`, which the store adds.
 public struct StoredEvent: Sendable, Hashable {
-    /// Every member but `prev` and `hash`.
-    public var fields: JSONObject {
-        didSet { canonicalClient = nil }
-    }
+    /// The members the event was made from: for a fact, its client fields (shared with the
+    /// fact, not copied).
+    private var base: JSONObject
+    /// Members added to `base`, in order and none of them in it: a fact's `seq` and
+    /// `recorded_at`, then a signup's decisions.
+    private var added: [(key: String, value: JSONValue)] = []
     /// The fact's canonical client fields (``FlatCanonical``), from which ``canonicalBody()``
     /// is written without the general encoder — when asked for (at commit, on every core), not
-    /// when the fact is applied. Dropped when `fields` change.
+    /// when the fact is applied. Dropped when `fields` are replaced.
     private var canonicalClient: [UInt8]?
 
-    public init(fields: JSONObject) { self.fields = fields }
+    /// Every member but `prev` and `hash`.
+    public var fields: JSONObject {
+        get {
+            guard !added.isEmpty else { return base }
+            var all = base
+            all.reserveCapacity(base.count + added.count)
+            for (key, value) in added { all.appendNew(key, value) }
+            return all
+        }
+        set {
+            base = newValue
+            added = []
+            canonicalClient = nil
+        }
+    }
+
+    public init(fields: JSONObject) { base = fields }
 
     /// The stored form of a fact at `seq`, recorded at `recordedAt`: its client fields plus
     /// `seq` and `recorded_at`.
@@ -21,13 +39,24 @@ public struct StoredEvent: Sendable, Hashable {
     /// The stored form of a decoded fact, with `recorded_at` already written out. A decoded
     /// fact has neither `seq` nor `recorded_at` (the decoder refuses unknown fields).
     init(fact: Fact, seq: UInt64, recordedAtText: String) {
-        var fields = fact.clientFields
-        // Room for seq and recorded_at, and for what a signup's decision adds.
-        fields.reserveCapacity(fields.count + 6)
-        fields.appendNew("seq", .integer(Int64(seq)))
-        fields.appendNew("recorded_at", .string(recordedAtText))
-        self.fields = fields
+        base = fact.clientFields
+        // Room for what a signup's decision adds.
+        added.reserveCapacity(6)
+        added.append(("seq", .integer(Int64(seq))))
+        added.append(("recorded_at", .string(recordedAtText)))
         canonicalClient = fact.canonicalClient
+    }
+
+    /// Adds a member the event does not have yet (a signup's decisions).
+    mutating func add(_ key: String, _ value: JSONValue) {
+        assert(member(key) == nil, "add(\(key)) to an event that has it")
+        added.append((key, value))
+    }
+
+    /// The member named `key`, if any.
+    private func member(_ key: String) -> JSONValue? {
+        for (name, value) in added where name == key { return value }
+        return base[key]
     }
 
     /// Parses a stored event's canonical JSON (with or without `prev` and `hash`).
@@ -41,25 +70,21 @@ public struct StoredEvent: Sendable, Hashable {
         guard case .object(var object) = value else { throw LedgerError(.badJSON, "stored event is not an object") }
         object["prev"] = nil
         object["hash"] = nil
-        fields = object
+        base = object
     }
 
     /// The event's `id`.
-    public var id: String { fields["id"]?.stringValue ?? "" }
+    public var id: String { member("id")?.stringValue ?? "" }
 
     /// The event's log position.
-    public var seq: UInt64 { UInt64(fields["seq"]?.integerValue ?? 0) }
+    public var seq: UInt64 { UInt64(member("seq")?.integerValue ?? 0) }
 
     /// The event's `type`.
-    public var type: String { fields["type"]?.stringValue ?? "" }
+    public var type: String { member("type")?.stringValue ?? "" }
 
     /// Canonical JSON of the event without `prev` and `hash` — what the store chains.
     public func canonicalBody() -> [UInt8] {
-        if let client = canonicalClient, let recordedAt = fields["recorded_at"]?.stringValue,
-            let body = FlatCanonical.addingSeqAndRecordedAt(to: client, seq: seq, recordedAt: recordedAt)
-        {
-            return body
-        }
+        if let client = canonicalClient, let body = FlatCanonical.inserting(added, into: client) { return body }
         return CanonicalJSON.encode(fields)
     }
 

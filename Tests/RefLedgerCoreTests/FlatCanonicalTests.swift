@@ -55,6 +55,39 @@ import Testing
         #expect(storedPlain.canonicalBody() == storedEscaped.canonicalBody())
     }
 
+    /// A signup's decisions (code, code_assigned, attribution, referrer, self_referrer) are
+    /// inserted into the body written from the posted bytes, in key order.
+    @Test func signupDecisionsAreInsertedInKeyOrder() throws {
+        var harness = LedgerHarness()
+        let signups = [
+            #"{"type":"program","program":"p","time":"2026-01-01T00:00:00Z","rules":{"currency":"EUR","referrer_reward":{"fixed":100},"trigger":"signup"}}"#,
+            // Assigned code, no referrer.
+            #"{"type":"signup","program":"p","time":"2026-01-01T00:00:01Z","participant":"a","visitor":"va"}"#,
+            // A given code (already among the posted fields).
+            #"{"type":"signup","program":"p","time":"2026-01-01T00:00:02Z","participant":"b","code":"BEE","visitor":"vb"}"#,
+            // Referred by code: a referrer, and a reward derived.
+            #"{"type":"signup","program":"p","time":"2026-01-01T00:00:03Z","participant":"c","referrer_code":"bee"}"#,
+            // Self-referral, and an unknown code.
+            #"{"type":"signup","program":"p","time":"2026-01-01T00:00:04Z","participant":"d","referrer_code":"BEE","visitor":"vb"}"#,
+            #"{"type":"signup","program":"p","time":"2026-01-01T00:00:05Z","participant":"e","referrer_code":"nope"}"#,
+        ]
+        for line in signups {
+            let stored = try harness.post(line).get()
+            for event in stored {
+                let general = CanonicalJSON.encode(event.fields)
+                #expect(
+                    event.canonicalBody() == general,
+                    "\(String(decoding: event.canonicalBody(), as: UTF8.self)) != \(String(decoding: general, as: UTF8.self))")
+            }
+        }
+        let decided = harness.events.filter { $0.type == "signup" }.map { String(decoding: $0.canonicalBody(), as: UTF8.self) }
+        #expect(decided[0].contains(#""code_assigned":true"#))
+        #expect(decided[1].contains(#""code":"BEE""#) && !decided[1].contains("code_assigned"))
+        #expect(decided[2].contains(#""attribution":"referrer_code""#) && decided[2].contains(#""referrer":"b""#))
+        #expect(decided[3].contains(#""self_referrer":"b""#))
+        #expect(decided[4].contains(#""attribution":"unknown_code""#))
+    }
+
     @Test func changedFieldsAreEncodedAgain() throws {
         let fact = try FactDecoder.decode(Array(Self.lines[6].utf8), now: Self.now)
         var stored = StoredEvent(fact: fact, seq: 3, recordedAt: Self.now)
