@@ -66,79 +66,77 @@ enum FlatCanonical {
 
     /// `canonical` (from ``encode(_:time:)``) with `members` inserted in key order — a stored
     /// fact's body (`seq`, `recorded_at`, a signup's decisions); `nil` if it holds one of
-    /// their keys already, or a key is not plain ASCII.
+    /// their keys already. The keys are the daemon's own: ASCII, nothing JSON escapes.
     static func inserting(_ members: [(key: String, value: JSONValue)], into canonical: [UInt8]) -> [UInt8]? {
-        // The new members in key order, each written as `"key":value`.
-        var pieces: [(key: String, bytes: [UInt8])] = []
-        pieces.reserveCapacity(members.count)
-        for (key, value) in members {
-            guard key.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
-            else { return nil }
-            var bytes: [UInt8] = []
-            CanonicalJSON.writeString(key, into: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            CanonicalJSON.write(value, into: &bytes)
-            var slot = pieces.count
-            pieces.append((key, bytes))
-            while slot > 0, CanonicalJSON.keyPrecedes(key, pieces[slot - 1].key) {
-                pieces.swapAt(slot, slot - 1)
-                slot -= 1
-            }
-        }
-        return canonical.withUnsafeBufferPointer { bytes -> [UInt8]? in
-            guard bytes.count >= 2 else { return nil }
-            let end = bytes.count - 1  // the closing brace
-            var output: [UInt8] = []
-            output.reserveCapacity(bytes.count + pieces.reduce(0) { $0 + $1.bytes.count + 1 })
-            output.append(UInt8(ascii: "{"))
-            var next = 0  // the next new member to write
-            var wroteMember = false
-            func write(_ piece: UnsafeBufferPointer<UInt8>) {
-                if wroteMember { output.append(UInt8(ascii: ",")) }
-                output.append(contentsOf: piece)
-                wroteMember = true
-            }
-            var position = 1
-            // Members: `"key":value`, no escapes; values are strings or literals.
-            while position < end, bytes[position] == UInt8(ascii: "\"") {
-                var keyEnd = position + 1
-                while keyEnd < end, bytes[keyEnd] != UInt8(ascii: "\"") { keyEnd += 1 }
-                let key = (position + 1)..<keyEnd
-                var valueEnd = keyEnd + 2
-                if valueEnd < end, bytes[valueEnd] == UInt8(ascii: "\"") {
-                    valueEnd += 1
-                    while valueEnd < end, bytes[valueEnd] != UInt8(ascii: "\"") { valueEnd += 1 }
-                    valueEnd += 1
-                } else {
-                    while valueEnd < end, bytes[valueEnd] != UInt8(ascii: ","), bytes[valueEnd] != UInt8(ascii: "}") {
-                        valueEnd += 1
-                    }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: members.count) { order -> [UInt8]? in
+            // The new members' indices in key order (insertion sort: a handful of them).
+            for index in members.indices {
+                assert(members[index].key.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C })
+                var slot = index
+                while slot > 0, CanonicalJSON.keyPrecedes(members[index].key, members[order[slot - 1]].key) {
+                    order[slot] = order[slot - 1]
+                    slot -= 1
                 }
-                // New members that sort before this one go first; one with its key: not here.
-                while next < pieces.count {
-                    let order = pieces[next].key.utf8.withContiguousStorageIfAvailable { newKey in
-                        compare(newKey, 0..<newKey.count, bytes, key)
-                    } ?? compare(Array(pieces[next].key.utf8), bytes, key)
-                    if order == 0 { return nil }
-                    guard order < 0 else { break }
-                    pieces[next].bytes.withUnsafeBufferPointer { write($0) }
+                order[slot] = index
+            }
+            return canonical.withUnsafeBufferPointer { bytes -> [UInt8]? in
+                guard bytes.count >= 2 else { return nil }
+                let end = bytes.count - 1  // the closing brace
+                var output: [UInt8] = []
+                output.reserveCapacity(bytes.count + 32 * members.count)
+                output.append(UInt8(ascii: "{"))
+                var next = 0  // the next new member to write, in `order`
+                func writeNew() {
+                    if output.count > 1 { output.append(UInt8(ascii: ",")) }
+                    let member = members[order[next]]
+                    CanonicalJSON.writeString(member.key, into: &output)
+                    output.append(UInt8(ascii: ":"))
+                    CanonicalJSON.write(member.value, into: &output)
                     next += 1
                 }
-                write(UnsafeBufferPointer(rebasing: bytes[position..<valueEnd]))
-                position = valueEnd + 1
+                var position = 1
+                // Members: `"key":value`, no escapes; values are strings or literals.
+                while position < end, bytes[position] == UInt8(ascii: "\"") {
+                    var keyEnd = position + 1
+                    while keyEnd < end, bytes[keyEnd] != UInt8(ascii: "\"") { keyEnd += 1 }
+                    let key = (position + 1)..<keyEnd
+                    var valueEnd = keyEnd + 2
+                    if valueEnd < end, bytes[valueEnd] == UInt8(ascii: "\"") {
+                        valueEnd += 1
+                        while valueEnd < end, bytes[valueEnd] != UInt8(ascii: "\"") { valueEnd += 1 }
+                        valueEnd += 1
+                    } else {
+                        while valueEnd < end, bytes[valueEnd] != UInt8(ascii: ","), bytes[valueEnd] != UInt8(ascii: "}") {
+                            valueEnd += 1
+                        }
+                    }
+                    // New members that sort before this one go first; one with its key: not here.
+                    while next < members.count {
+                        let order = compare(members[order[next]].key, bytes, key)
+                        if order == 0 { return nil }
+                        guard order < 0 else { break }
+                        writeNew()
+                    }
+                    if output.count > 1 { output.append(UInt8(ascii: ",")) }
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[position..<valueEnd]))
+                    position = valueEnd + 1
+                }
+                while next < members.count { writeNew() }
+                output.append(UInt8(ascii: "}"))
+                return output
             }
-            while next < pieces.count {
-                pieces[next].bytes.withUnsafeBufferPointer { write($0) }
-                next += 1
-            }
-            output.append(UInt8(ascii: "}"))
-            return output
         }
     }
 
-    /// Byte order of `key` (an array) and `bytes[range]`.
-    private static func compare(_ key: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
-        key.withUnsafeBufferPointer { compare($0, 0..<$0.count, bytes, range) }
+    /// Byte order of `key` and `bytes[range]`: negative, zero or positive.
+    private static func compare(_ key: String, _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        var position = range.lowerBound
+        for byte in key.utf8 {
+            guard position < range.upperBound else { return 1 }
+            if byte != bytes[position] { return Int(byte) - Int(bytes[position]) }
+            position += 1
+        }
+        return position < range.upperBound ? -1 : 0
     }
 
     private static func append(_ text: StaticString, to output: inout [UInt8]) {
