@@ -9,20 +9,15 @@ import Synchronization
 ///
 /// Requests enqueue their decoded facts with a continuation. The thread takes everything
 /// queued (whole requests, up to ``DaemonConfiguration/maxFactsPerCommit`` facts), judges each
-/// fact in order, and commits them as one batch (one durable LMDB transaction); when the commit
-/// returned it resumes every waiting request with its outcomes — so an answer is never sent
-/// before its commit returned — and wakes the follow streams. The queue is bounded: a request
-/// that would pass ``DaemonConfiguration/maxQueuedFacts`` is refused at once (503 `overloaded`).
-///
-/// Commits are pipelined: a batch is written on other threads
-/// (``LedgerWriter/commitInBackground()``) while this thread judges the next one, which sees
-/// the batch under way as staged. The next batch's commit starts only after the previous one
-/// returned; should that one fail, the batch judged on top of it fails with it.
+/// fact in order, commits once (one durable LMDB transaction), then resumes every waiting
+/// request with its outcomes — so an answer is never sent before its commit returned — and
+/// wakes the follow streams. The queue is bounded: a request that would pass
+/// ``DaemonConfiguration/maxQueuedFacts`` is refused at once (503 `overloaded`).
 ///
 /// Readers see only committed state: ``committedHead`` moves after each commit, and queries at
-/// the head run through ``read(_:)`` on this thread between two batches, with no commit under
-/// way, when the writer's ledger is exactly the committed state (at most ``readsPerRound`` of
-/// them before the next batch, so queries cannot starve ingest). No copy of the ledger is kept for reads: a copy
+/// the head run through ``read(_:)`` on this thread between two commits, when the writer's
+/// ledger is exactly the committed state (at most ``readsPerRound`` of them before the next
+/// commit, so queries cannot starve ingest). No copy of the ledger is kept for reads: a copy
 /// alive across a commit would make the next mutation copy every dictionary it touches —
 /// measured at ~0.2 s per commit with 300,000 participants — while a query costs what it reads.
 ///
@@ -44,14 +39,6 @@ final class WriterThread: @unchecked Sendable {
     }
 
     private enum RunState { case running, stopping, stopped }
-
-    /// A judged batch whose commit is under way: answered when it returned.
-    private struct Pending {
-        var batch: [Job]
-        var outcomes: [[WriteOutcome]]
-        var factCount: Int
-        var start: UInt64
-    }
 
     /// A query of the committed ledger, run on the writer thread between commits.
     private typealias ReadJob = @Sendable (borrowing Ledger, UInt64) -> Void
@@ -79,8 +66,6 @@ final class WriterThread: @unchecked Sendable {
     private var snapshotSeq: UInt64
     /// Whether a background thread is writing a snapshot.
     private var snapshotRunning = false
-    /// The batch being committed on other threads; touched only by the writer thread.
-    private var pending: Pending?
 
     init(
         writer: LedgerWriter,
@@ -179,16 +164,8 @@ final class WriterThread: @unchecked Sendable {
         snapshotIfDue(force: !writer.restoreReport.skipped.isEmpty)
         while true {
             condition.lock()
-            while jobs.isEmpty && reads.isEmpty && runState == .running && pending == nil { condition.wait() }
-            // The batch under way is finished first when there is nothing to judge meanwhile,
-            // when queries wait for the committed state, or when a snapshot is due.
-            if pending != nil && (jobs.isEmpty || !reads.isEmpty || snapshotDue) {
-                condition.unlock()
-                finishPending()
-                snapshotIfDue()
-                continue
-            }
-            let readCount = pending == nil ? min(reads.count, Self.readsPerRound) : 0
+            while jobs.isEmpty && reads.isEmpty && runState == .running { condition.wait() }
+            let readCount = min(reads.count, Self.readsPerRound)
             let readJobs = Array(reads.prefix(readCount))
             reads.removeFirst(readCount)
             var taken = 0
@@ -203,18 +180,18 @@ final class WriterThread: @unchecked Sendable {
             jobs.removeFirst(taken)
             queuedFacts -= factCount
             let depth = queuedFacts
-            let finished = batch.isEmpty && readJobs.isEmpty && runState == .stopping && pending == nil
+            let finished = batch.isEmpty && readJobs.isEmpty && runState == .stopping
             condition.unlock()
 
-            // With no commit under way, the writer's ledger is exactly the committed state.
+            // Between commits the writer's ledger is exactly the committed state.
             let head = committedHead
             for job in readJobs { job(writer.ledger, head) }
             if finished { break }
             if !batch.isEmpty {
                 metrics.queueDepth(depth)
                 process(batch, factCount: factCount)
+                snapshotIfDue()
             }
-            if pending == nil { snapshotIfDue() }
         }
         finalSnapshot()
         condition.lock()
@@ -229,9 +206,7 @@ final class WriterThread: @unchecked Sendable {
         for waiter in stopped { waiter.resume() }
     }
 
-    /// Judges every fact of `batch` in order (on top of the batch under way, if any), waits
-    /// for the batch under way, then starts committing this one — or answers it at once when
-    /// it stored nothing.
+    /// Judges every fact of `batch` in order, commits once, answers every job.
     private func process(_ batch: [Job], factCount: Int) {
         var outcomes: [[WriteOutcome]] = []
         outcomes.reserveCapacity(batch.count)
@@ -255,65 +230,25 @@ final class WriterThread: @unchecked Sendable {
             outcomes.append(results)
         }
         if configuration.commitDelayMillis > 0 { usleep(UInt32(configuration.commitDelayMillis) * 1000) }
-        var next = Pending(batch: batch, outcomes: outcomes, factCount: factCount, start: 0)
-        if let failure = finishPending() {
-            // This batch was judged on top of the failed one: the writer dropped it.
-            fail(&next.outcomes, batch, failure)
-            answer(next)
-            return
-        }
-        next.start = DispatchTime.now().uptimeNanoseconds
+        let start = DispatchTime.now().uptimeNanoseconds
         do {
-            try writer.commitInBackground()
-        } catch {
-            fail(&next.outcomes, batch, error)
-            answer(next)
-            return
-        }
-        if writer.isCommitting { pending = next } else { answer(next) }
-    }
-
-    /// Waits for the batch under way, if any, and answers it.
-    ///
-    /// - Returns: the commit's error when it failed (then the writer dropped what was judged
-    ///   after it, too).
-    @discardableResult
-    private func finishPending() -> (any Error)? {
-        guard var finished = pending else { return nil }
-        pending = nil
-        var failure: (any Error)?
-        do {
-            let committed = try writer.waitForCommit()
-            attach(committed, to: &finished.outcomes)
+            let committed = try writer.commit()
+            attach(committed, to: &outcomes)
             let head = committedHead + UInt64(committed.count)
             committedHeadValue.store(head, ordering: .releasing)
-            metrics.committed(
-                facts: finished.factCount, nanoseconds: DispatchTime.now().uptimeNanoseconds - finished.start, head: head)
+            metrics.committed(facts: factCount, nanoseconds: DispatchTime.now().uptimeNanoseconds - start, head: head)
             hub.publish(head: head)
         } catch {
-            fail(&finished.outcomes, finished.batch, error)
-            failure = error
+            fail(&outcomes, batch, error)
         }
-        answer(finished)
-        return failure
-    }
-
-    /// Resumes every request of a batch with its outcomes.
-    private func answer(_ finished: Pending) {
-        for (job, results) in zip(finished.batch, finished.outcomes) { job.continuation.resume(returning: results) }
+        for (job, results) in zip(batch, outcomes) { job.continuation.resume(returning: results) }
     }
 
     // MARK: - Snapshots
 
     /// Whether the ledger is the committed state and may be snapshotted.
     private var ledgerIsCommitted: Bool {
-        brokenReason == nil && writer.stagedCount == 0 && !writer.isCommitting && writer.ledger.head == committedHead
-    }
-
-    /// Whether enough events were committed since the last snapshot to take one (and none is
-    /// being written). Call with `condition` locked.
-    private var snapshotDue: Bool {
-        !snapshotRunning && committedHead - snapshotSeq >= UInt64(configuration.snapshotEveryEvents)
+        brokenReason == nil && writer.stagedCount == 0 && writer.ledger.head == committedHead
     }
 
     /// Starts a background snapshot when enough events were committed since the last one

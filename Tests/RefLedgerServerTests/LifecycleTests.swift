@@ -120,12 +120,11 @@ import Testing
         #expect(verify.status == 0, "\(verify.output) \(verify.stderr)")
     }
 
-    /// Several clients at once, so that batches are judged while the one before them is being
-    /// committed: when the disk fills, a failed commit fails the batch judged on top of it too,
-    /// and nothing acknowledged is lost or stored twice.
+    /// Several clients at once, one request per commit and a slow writer, so that requests
+    /// queue behind a commit that fails when the map fills: nothing acknowledged is lost or
+    /// stored twice, and every request after the failure is refused whole.
     @Test func concurrentBatchesThatFillTheMapLoseNothingAcknowledged() throws {
-        // One request per commit, and a slow writer: the other requests wait, and are judged
-        // while it is committed.
+        // One request per commit, and a slow writer: the other requests wait in the queue.
         let daemon = try DaemonHarness(
             "sfc", arguments: ["--max-map-mib", "1", "--max-facts-per-commit", "150", "--testing-commit-delay-ms", "60"])
         defer { daemon.finish() }
