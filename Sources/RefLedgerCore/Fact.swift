@@ -11,19 +11,9 @@ public enum FactType: String, Sendable, CaseIterable {
     case payoutFailed = "payout_failed"
 
     /// The type's position in `allCases`.
-    public var index: Int {
-        switch self {
-        case .program: 0
-        case .signup: 1
-        case .invite: 2
-        case .click: 3
-        case .conversion: 4
-        case .refund: 5
-        case .payout: 6
-        case .payoutSettled: 7
-        case .payoutFailed: 8
-        }
-    }
+    public var index: Int { Self.inOrder.firstIndex(of: self)! }
+
+    private static let inOrder = allCases
 }
 
 /// The types the daemon derives itself; a client posting one gets `derived_type`.

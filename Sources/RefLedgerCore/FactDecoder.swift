@@ -77,10 +77,10 @@ public enum FactDecoder {
 
     /// Every field each fact type may have: the envelope, then its own; indexed like
     /// `FactType.allCases`.
-    private static let allowedFields: [[FieldSpec]] = {
-        assert(FactType.allCases.enumerated().allSatisfy { $0.offset == $0.element.index })
-        return FactType.allCases.map { envelope + FieldSpec.fields(of: $0) }
-    }()
+    private static let allowedFields: [[FieldSpec]] = FactType.allCases.map { envelope + FieldSpec.fields(of: $0) }
+
+    /// Every member name a posted fact may hold.
+    static let memberNames = allowedFields.flatMap { $0.map(\.name) }
 
     /// Whether a time that parsed is already written the normalized way
     /// (`YYYY-MM-DDTHH:MM:SS.mmmZ`), so that normalizing would not change it.

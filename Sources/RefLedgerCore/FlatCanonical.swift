@@ -139,10 +139,6 @@ enum FlatCanonical {
         return position < range.upperBound ? -1 : 0
     }
 
-    private static func append(_ text: StaticString, to output: inout [UInt8]) {
-        output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
     /// A member's key (inside its quotes) and value (whole, quotes included), as byte ranges.
     struct Member {
         var key: Range<Int>

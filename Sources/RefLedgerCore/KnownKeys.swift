@@ -7,22 +7,21 @@ enum KnownKeys {
         let bytes: [UInt8]
     }
 
-    /// The known names, by their UTF-8 length.
+    /// The names: the fields of facts and rules as the decoders list them, the members the
+    /// daemon adds to a stored fact, and those of derived events.
+    private static let names: Set<String> = Set(
+        FactDecoder.memberNames + RulesDecoder.memberNames + StoredEvent.daemonMembers
+            + ["participant", "role", "amount", "currency", "available_at", "order", "reward", "cause"])
+
+    /// The longest name.
+    static let maxLength = names.map(\.utf8.count).max() ?? 0
+
+    /// The names, by their UTF-8 length.
     private static let byLength: [[Entry]] = {
-        let names = [
-            "id", "type", "program", "time", "participant", "code", "referrer_code", "visitor", "channel",
-            "invitee", "order", "amount", "currency", "payout", "reason", "rules", "attribution_window_days",
-            "trigger", "referrer_reward", "referee_reward", "tiers", "levels_bps", "hold_days", "referrer_cap",
-            "fixed", "percent_bps", "min_referrals", "seq", "recorded_at", "prev", "hash", "attribution",
-            "referrer", "self_referrer", "code_assigned", "role", "available_at", "reward", "cause",
-        ]
         var table = [[Entry]](repeating: [], count: maxLength + 1)
-        for name in names { table[name.utf8.count].append(Entry(name: name, bytes: Array(name.utf8))) }
+        for name in names.sorted() { table[name.utf8.count].append(Entry(name: name, bytes: Array(name.utf8))) }
         return table
     }()
-
-    /// The longest name looked up.
-    static let maxLength = 24
 
     /// The known name spelled by `bytes`, if any.
     static func name(_ bytes: UnsafeRawBufferPointer) -> String? {

@@ -11,6 +11,8 @@ enum RulesDecoder {
         FieldSpec("fixed", required: false), FieldSpec("percent_bps", required: false),
     ]
     private static let tierFields: [FieldSpec] = [FieldSpec("min_referrals", required: true)] + rewardFields
+    /// Every member name a `rules` object and its parts may hold.
+    static let memberNames = (fields + tierFields).map(\.name)
     private static let maxLevels = 4
     private static let bps = Int64(0)...10_000
 

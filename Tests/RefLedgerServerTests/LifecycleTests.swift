@@ -120,9 +120,9 @@ import Testing
         #expect(verify.status == 0, "\(verify.output) \(verify.stderr)")
     }
 
-    /// Several clients at once, one request per commit and a slow writer, so that requests
-    /// queue behind a commit that fails when the map fills: nothing acknowledged is lost or
-    /// stored twice, and every request after the failure is refused whole.
+    /// Several clients at once, one request per commit (`--max-facts-per-commit`) and a slow
+    /// writer, so that requests queue behind a commit that fails when the map fills: nothing
+    /// acknowledged is lost or stored twice.
     @Test func concurrentBatchesThatFillTheMapLoseNothingAcknowledged() throws {
         // One request per commit, and a slow writer: the other requests wait in the queue.
         let daemon = try DaemonHarness(
@@ -157,6 +157,15 @@ import Testing
         let head = jsonObject(try daemon.client().get("/v1/health").text)["seq"] as? Int ?? 0
         // The base facts derive two reward events; invites derive none.
         #expect(head == created.withLock { $0.reduce(0, +) } + Facts.base.count + 2)
+        // No commit took more than one request's 150 facts.
+        var metrics: [String: Double] = [:]
+        for line in try daemon.client().get("/metrics").text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2 { metrics[String(parts[0])] = Double(parts[1]) }
+        }
+        let commits = try #require(metrics["refledger_commit_facts_count"])
+        let facts = try #require(metrics["refledger_commit_facts_sum"])
+        #expect(commits > 1 && facts / commits <= 150, "\(facts) facts in \(commits) commits")
         #expect(daemon.terminate() == 0)
         let verify = try runCommand("refledger", ["verify", "--data", daemon.dataPath])
         #expect(verify.status == 0, "\(verify.output) \(verify.stderr)")
