@@ -184,7 +184,8 @@ public struct JSONParser {
     /// without escapes; otherwise parsed as any string.
     private mutating func parseKey() throws(SyntaxError) -> String {
         var end = position + 1
-        while end < bytes.count, end - position <= KnownKeys.maxLength + 1 {
+        let limit = min(bytes.count, position + KnownKeys.maxLength + 2)
+        while end < limit {
             let byte = bytes[end]
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
             if byte == UInt8(ascii: "\"") {

@@ -7,11 +7,15 @@ enum KnownKeys {
         let bytes: [UInt8]
     }
 
-    /// The names: the fields of facts and rules as the decoders list them, the members the
-    /// daemon adds to a stored fact, and those of derived events.
-    private static let names: Set<String> = Set(
-        FactDecoder.memberNames + RulesDecoder.memberNames + StoredEvent.daemonMembers
+    /// The names: the fields of facts (the envelope first: they are looked up most) and of
+    /// rules as the decoders list them, the members the daemon adds to a stored fact, and
+    /// those of derived events; each once, in that order.
+    private static let names: [String] = {
+        var seen: Set<String> = []
+        return (FactDecoder.memberNames + RulesDecoder.memberNames + StoredEvent.daemonMembers.sorted()
             + ["participant", "role", "amount", "currency", "available_at", "order", "reward", "cause"])
+            .filter { seen.insert($0).inserted }
+    }()
 
     /// The longest name.
     static let maxLength = names.map(\.utf8.count).max() ?? 0
@@ -19,7 +23,7 @@ enum KnownKeys {
     /// The names, by their UTF-8 length.
     private static let byLength: [[Entry]] = {
         var table = [[Entry]](repeating: [], count: maxLength + 1)
-        for name in names.sorted() { table[name.utf8.count].append(Entry(name: name, bytes: Array(name.utf8))) }
+        for name in names { table[name.utf8.count].append(Entry(name: name, bytes: Array(name.utf8))) }
         return table
     }()
 
