@@ -64,7 +64,10 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "RefLedgerServerTests",
-        dependencies: ["RefLedgerCore", "RefLedgerStore", "RefLedgerServer", "RefLedgerTestSupport"]
+        dependencies: [
+            "RefLedgerCore", "RefLedgerStore", "RefLedgerServer", "RefLedgerTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]
     ),
 ]
 

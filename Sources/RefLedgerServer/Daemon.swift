@@ -91,7 +91,7 @@ public enum Daemon {
             readers: readers
         )
 
-        var quiet = logger
+        var quiet = Logger(label: logger.label) { _ in RequestLogHandler(wrapping: logger.handler) }
         quiet.logLevel = .warning
         let bound = Atomic(false)
         let app = Application(

@@ -212,7 +212,7 @@ final class WriterThread: @unchecked Sendable {
         outcomes.reserveCapacity(batch.count)
         // One read transaction for every id of the batch; should it fail, each fact looks
         // its own id up (and reports what goes wrong).
-        try? writer.prefetch(batch.flatMap(\.facts))
+        try? writer.prefetch(ids: batch.flatMap { $0.facts.map(\.id) })
         for job in batch {
             var results: [WriteOutcome] = []
             results.reserveCapacity(job.facts.count)

@@ -106,10 +106,14 @@ public struct Importer {
         var run: [RunLine] = []
         var decoding: (lines: [RunLine], decoded: Ahead<[Result<Fact, LedgerError>]>)?
         func judge(_ lines: [RunLine], _ decodedRun: [Result<Fact, LedgerError>]) throws {
-            try writer.prefetch(decodedRun.compactMap { try? $0.get() })
-            for ((number, _, recordedAt), decoded) in zip(lines, decodedRun) {
+            try writer.prefetch(ids: decodedRun.compactMap { decoded in
+                guard case .success(let fact) = decoded else { return nil }
+                return fact.id
+            })
+            for index in lines.indices {
+                let (number, recordedAt) = (lines[index].number, lines[index].recordedAt)
                 let outcome: LedgerWriter.Outcome
-                switch decoded {
+                switch decodedRun[index] {
                 case .success(let fact): outcome = writer.submit(fact, recordedAt: recordedAt)
                 case .failure(let error): outcome = .rejected(error)
                 }

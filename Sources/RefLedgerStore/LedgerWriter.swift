@@ -42,7 +42,7 @@ public final class LedgerWriter {
     /// idempotency, and the result to wait for.
     private var inFlight: (facts: [String: StagedFact], result: Ahead<Result<[Committed], any Error>>)?
 
-    /// Ids looked up ahead by ``prefetch(_:)``, with their seq when the log holds them; ids
+    /// Ids looked up ahead by ``prefetch(ids:)``, with their seq when the log holds them; ids
     /// committed since are added, so the answers stay true (only this writer changes the log).
     private var prefetchedIDs: Set<String> = []
     private var prefetchedSeqs: [String: UInt64] = [:]
@@ -87,11 +87,10 @@ public final class LedgerWriter {
         }
     }
 
-    /// Looks up in one read transaction which of `facts` the log already holds, so that
-    /// submitting them needs no look-up of its own. Worth it for runs of facts (a batch, an
-    /// import); replaces what the previous call looked up.
-    public func prefetch(_ facts: some Collection<Fact>) throws {
-        let ids = facts.map(\.id)
+    /// Looks up in one read transaction which of the facts with these `ids` the log already
+    /// holds, so that submitting them needs no look-up of its own. Worth it for runs of facts
+    /// (a batch, an import); replaces what the previous call looked up.
+    public func prefetch(ids: [String]) throws {
         prefetchedSeqs = try log.seqs(forIDs: ids)
         prefetchedIDs = Set(ids)
     }

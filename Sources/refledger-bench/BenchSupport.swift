@@ -16,6 +16,18 @@ enum Bench {
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 
+    /// CPU seconds process `pid` used so far, user and system, all threads (`utime` and
+    /// `stime` of /proc/PID/stat).
+    static func cpuSeconds(ofProcess pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return 0 }
+        // After the command name: state is field 3, utime and stime are fields 14 and 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Nanoseconds now, monotonic.
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 

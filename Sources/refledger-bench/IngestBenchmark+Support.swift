@@ -64,6 +64,9 @@ struct BenchDaemon {
     }
 
     func residentBytes() -> Int { status("VmRSS:") }
+
+    /// CPU seconds the daemon used so far, user and system, all threads (from /proc).
+    func cpuSeconds() -> Double { Bench.cpuSeconds(ofProcess: process.processIdentifier) }
     func peakResidentBytes() -> Int { status("VmHWM:") }
 
     private func status(_ key: String) -> Int {

@@ -50,13 +50,17 @@ struct IngestBenchmark {
             Array(batchInput[$0..<min($0 + batchLines, batchInput.count)])
         }
         let beforeA = try daemon.scrape()
+        let cpuBeforeA = (daemon: daemon.cpuSeconds(), bench: Bench.cpuSeconds(ofProcess: getpid()))
         let runA = try post(batches: batches, connections: batchConnections, socket: daemon.socketPath)
+        let cpuAfterA = (daemon: daemon.cpuSeconds(), bench: Bench.cpuSeconds(ofProcess: getpid()))
         let afterA = try daemon.scrape()
         let rssA = daemon.residentBytes()
 
         Bench.note("(b) \(singleFacts) single-fact requests on \(singleConnections) connections")
         let singleInput = IngestFacts.measured(count: singleFacts, population: population, prefix: "b")
+        let cpuBeforeB = (daemon: daemon.cpuSeconds(), bench: Bench.cpuSeconds(ofProcess: getpid()))
         let runB = try post(singles: singleInput, connections: singleConnections, socket: daemon.socketPath)
+        let cpuAfterB = (daemon: daemon.cpuSeconds(), bench: Bench.cpuSeconds(ofProcess: getpid()))
         let afterB = try daemon.scrape()
         let rssB = daemon.residentBytes()
         let peakRSS = daemon.peakResidentBytes()
@@ -104,6 +108,7 @@ struct IngestBenchmark {
             _ after: Scrape,
             connections: Int,
             rss: Int,
+            cpu: (daemon: Double, bench: Double),
             rawBeside: Double
         ) -> [String: Any] {
             var latencies = run.latenciesMillis
@@ -122,7 +127,11 @@ struct IngestBenchmark {
                 ],
                 "commits": Int(commits), "commits_per_s": Bench.round(commits / run.seconds),
                 "mean_facts_per_commit": Bench.round((after.factSum - before.factSum) / max(1, commits), 1),
-                "daemon_rss_bytes": rss, "raw_lmdb_events_per_s_same_batch": Bench.round(rawBeside),
+                "daemon_rss_bytes": rss,
+                // CPU per fact posted: the daemon's, and the clients' (this process) beside it.
+                "daemon_cpu_us_per_fact": Bench.round(cpu.daemon * 1e6 / Double(max(1, run.facts)), 1),
+                "clients_cpu_us_per_fact": Bench.round(cpu.bench * 1e6 / Double(max(1, run.facts)), 1),
+                "raw_lmdb_events_per_s_same_batch": Bench.round(rawBeside),
                 "ratio_to_raw": Bench.round(Double(run.facts) / run.seconds / rawBeside, 3),
             ]
         }
@@ -133,6 +142,7 @@ struct IngestBenchmark {
                 afterA,
                 connections: batchConnections,
                 rss: rssA,
+                cpu: (cpuAfterA.daemon - cpuBeforeA.daemon, cpuAfterA.bench - cpuBeforeA.bench),
                 rawBeside: raw1000
             ),
             "b_single_fact_on_64": phase(
@@ -141,6 +151,7 @@ struct IngestBenchmark {
                 afterB,
                 connections: singleConnections,
                 rss: rssB,
+                cpu: (cpuAfterB.daemon - cpuBeforeB.daemon, cpuAfterB.bench - cpuBeforeB.bench),
                 rawBeside: rawMean
             ),
             "raw_lmdb": [

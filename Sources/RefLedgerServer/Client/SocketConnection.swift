@@ -51,22 +51,23 @@ struct SocketConnection {
         }
     }
 
-    /// Reads what is there (at least one byte), or `nil` at the end of the stream.
+    /// Reads what is there (at least one byte) onto the end of `buffer`, or `nil` at the end
+    /// of the stream.
     func read(into buffer: inout [UInt8], maxBytes: Int = 32 << 10) throws(UnixHTTPClient.Failure) -> Int? {
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: maxBytes))
-        while true {
-            let count = buffer.withUnsafeMutableBytes { raw in
-                Foundation.recv(descriptor, raw.baseAddress! + start, maxBytes, 0)
+        // Received into scratch space and appended: only the bytes that came are touched.
+        let (count, failure) = withUnsafeTemporaryAllocation(byteCount: maxBytes, alignment: 1) { scratch in
+            while true {
+                let count = Foundation.recv(descriptor, scratch.baseAddress!, maxBytes, 0)
+                if count < 0 && errno == EINTR { continue }
+                if count > 0 { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<count])) }
+                return (count, count < 0 ? errno : 0)
             }
-            if count < 0 && errno == EINTR { continue }
-            buffer.removeLast(maxBytes - max(count, 0))
-            if count < 0 {
-                let reason = errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : String(cString: strerror(errno))
-                throw Self.failure("reading the response: \(reason)")
-            }
-            return count == 0 ? nil : count
         }
+        if count < 0 {
+            let reason = failure == EAGAIN || failure == EWOULDBLOCK ? "timed out" : String(cString: strerror(failure))
+            throw Self.failure("reading the response: \(reason)")
+        }
+        return count == 0 ? nil : count
     }
 
     /// Closes the socket; harmless when closed.
@@ -100,9 +101,8 @@ struct ResponseReader {
         var searchFrom = 0
         while true {
             if let end = find([13, 10, 13, 10], from: searchFrom) {
-                let text = String(decoding: buffer[0..<end], as: UTF8.self)
                 position = end + 4
-                return try parseHead(text)
+                return try parseHead(end: end)
             }
             searchFrom = max(0, buffer.count - 3)
             guard buffer.count <= Self.maxHeadBytes else { throw failure("the response head is over 64 KiB") }
@@ -165,18 +165,30 @@ struct ResponseReader {
         }
     }
 
-    private func parseHead(_ text: String) throws(UnixHTTPClient.Failure) -> Head {
-        let lines = text.components(separatedBy: "\r\n")
-        let statusParts = lines[0].split(separator: " ", maxSplits: 2)
-        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
-            throw failure("not an HTTP/1.1 response: \(lines[0])")
+    /// The status line and header fields of the head in `buffer[..<end]` (without its final
+    /// CRLF CRLF), parsed as bytes.
+    private func parseHead(end: Int) throws(UnixHTTPClient.Failure) -> Head {
+        let lines = buffer[..<end].split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
+            line.last == 0x0D ? line.dropLast() : line
+        }
+        let statusLine = lines[0]
+        let prefix = Array("HTTP/1.".utf8)
+        let statusStart = statusLine.startIndex + prefix.count + 2
+        guard statusLine.starts(with: prefix), statusLine.count >= prefix.count + 5,
+            statusLine[statusStart - 1] == 0x20,
+            let status = Int(String(decoding: statusLine[statusStart..<statusStart + 3], as: UTF8.self))
+        else {
+            throw failure("not an HTTP/1.1 response: \(String(decoding: statusLine, as: UTF8.self))")
         }
         var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(lines.count - 1)
         for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append(
-                (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-            )
+            guard let colon = line.firstIndex(of: 0x3A) else { continue }
+            let name = String(decoding: line[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+            var value = line[(colon + 1)...]
+            while let first = value.first, first == 0x20 || first == 0x09 { value.removeFirst() }
+            while let last = value.last, last == 0x20 || last == 0x09 { value.removeLast() }
+            headers.append((name, String(decoding: value, as: UTF8.self)))
         }
         return Head(status: status, headers: headers)
     }
