@@ -28,22 +28,32 @@ extension EventLog {
         // The id index is written in id order: neighbouring inserts land on the same pages.
         let idOrder = batch.count > 1 ? Self.idOrder(batch) : Array(batch.indices)
         try commitWrite { txn, handles in
-            for (index, entry) in batch.enumerated() {
+            // Keys and values are handed to LMDB from where they are: nothing is copied.
+            for index in batch.indices {
+                var key = batch[index].seq.bigEndian
                 do {
-                    try txn.put(handles.log, key: RecordFormat.key(entry.seq), value: values[index], flags: .append)
+                    try withUnsafeBytes(of: &key) { key in
+                        try values[index].withUnsafeBytes { value in
+                            try txn.put(handles.log, key: key, value: value, flags: .append)
+                        }
+                    }
                 } catch LMDBError.keyExists {
                     throw StoreError(
                         .corrupted,
-                        "the log already holds seq \(entry.seq) although the head is \(head.seq)"
+                        "the log already holds seq \(batch[index].seq) although the head is \(head.seq)"
                     )
                 }
             }
             for index in idOrder {
-                let entry = batch[index]
+                var seq = batch[index].seq.bigEndian
                 do {
-                    try txn.put(handles.ids, key: Array(entry.id.utf8), value: RecordFormat.key(entry.seq), flags: .noOverwrite)
+                    try Self.withUTF8(batch[index].id) { id in
+                        try withUnsafeBytes(of: &seq) { seq in
+                            try txn.put(handles.ids, key: id, value: seq, flags: .noOverwrite)
+                        }
+                    }
                 } catch LMDBError.keyExists {
-                    throw StoreError(.duplicateID, "event id \"\(entry.id)\" is already in the log")
+                    throw StoreError(.duplicateID, "event id \"\(batch[index].id)\" is already in the log")
                 }
             }
             try txn.put(handles.meta, key: MetaKey.head, value: Self.encodeHead(newHead))
@@ -51,6 +61,14 @@ extension EventLog {
         headCache.withLock { $0 = newHead }
         trainDictionaryIfDue()
         return links
+    }
+
+    /// Runs `body` on the UTF-8 of `text`, in place when it is stored contiguously.
+    private static func withUTF8<Result>(_ text: String, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows
+        -> Result
+    {
+        var text = text
+        return try text.withUTF8 { bytes in try body(UnsafeRawBufferPointer(bytes)) }
     }
 
     /// The indices of `batch` in the byte order of their ids (LMDB's key order).
