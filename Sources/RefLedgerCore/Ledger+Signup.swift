@@ -89,14 +89,19 @@ extension ProgramState {
     /// The first 40 bits of SHA-256(program/participant) in Crockford base32, suffixed 2, 3, …
     /// until no participant of the program holds it.
     func assignedCode(for participant: String, sha256: Ledger.Hasher) -> String {
-        let digest = sha256(Array((name + "/" + participant).utf8))
+        var input: [UInt8] = []
+        input.reserveCapacity(name.utf8.count + 1 + participant.utf8.count)
+        input.append(contentsOf: name.utf8)
+        input.append(UInt8(ascii: "/"))
+        input.append(contentsOf: participant.utf8)
+        let digest = sha256(input)
         var bits: UInt64 = 0
         for byte in digest.prefix(5) { bits = bits << 8 | UInt64(byte) }
-        var symbols: [UInt8] = []
-        for index in stride(from: 35, through: 0, by: -5) {
-            symbols.append(Self.crockford[Int((bits >> UInt64(index)) & 0x1F)])
+        // Eight symbols: a small string, built in place.
+        let base = String(unsafeUninitializedCapacity: 8) { symbols in
+            for position in 0..<8 { symbols[position] = Self.crockford[Int((bits >> UInt64(35 - 5 * position)) & 0x1F)] }
+            return 8
         }
-        let base = String(decoding: symbols, as: UTF8.self)
         guard codeOwners[base.asciiLowercased] != nil else { return base }
         var suffix = 2
         while codeOwners[(base + String(suffix)).asciiLowercased] != nil { suffix += 1 }
