@@ -13,20 +13,29 @@ public enum FactDecoder {
         guard bytes.count <= maxFactBytes else {
             throw LedgerError(.tooLarge, "a fact may be at most \(maxFactBytes) bytes; this one has \(bytes.count)")
         }
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(bytes)
-        } catch {
-            throw LedgerError(.badJSON, "not valid JSON: \(error.message) at byte \(error.offset)")
+        // The parser notes where the members are, so that the stored body of a plain fact is
+        // written straight from these bytes (``FlatCanonical``) without reading them again.
+        let result = withUnsafeTemporaryAllocation(of: FlatCanonical.Member.self, capacity: FlatCanonical.maxMembers) {
+            members -> Result<Fact, LedgerError> in
+            Result { () throws(LedgerError) in
+                let parsed: (value: JSONValue, flatMembers: Int?)
+                do throws(JSONParser.SyntaxError) {
+                    parsed = try JSONParser.parse(bytes, recordingMembersInto: members)
+                } catch {
+                    throw LedgerError(.badJSON, "not valid JSON: \(error.message) at byte \(error.offset)")
+                }
+                guard case .object(let object) = parsed.value else {
+                    throw LedgerError(.badJSON, "a fact must be a JSON object")
+                }
+                var fact = try decode(object: object, now: now)
+                if fact.type != .program, let count = parsed.flatMembers, let time = fact.clientFields["time"]?.stringValue {
+                    fact.canonicalClient = FlatCanonical.encode(
+                        bytes, members: UnsafeMutableBufferPointer(rebasing: members[..<count]), time: time)
+                }
+                return fact
+            }
         }
-        guard case .object(let object) = value else {
-            throw LedgerError(.badJSON, "a fact must be a JSON object")
-        }
-        var fact = try decode(object: object, now: now)
-        if fact.type != .program, let time = fact.clientFields["time"]?.stringValue {
-            fact.canonicalClient = FlatCanonical.encode(bytes, time: time)
-        }
-        return fact
+        return try result.get()
     }
 
     /// Decodes one fact from its JSON bytes.

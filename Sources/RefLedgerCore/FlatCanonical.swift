@@ -4,67 +4,67 @@
 /// A member written without escapes is already canonical byte for byte: a string without
 /// `\` holds no character JCS would escape (JSON forbids raw control characters and `"`),
 /// and a plain integer literal (digits, no leading zero) is how JCS writes that integer. So
-/// such an object's canonical form is its members' bytes in key order. Anything else — an
-/// escape, a nested value, another kind of number — gives `nil`, and the caller encodes the
-/// parsed value (``CanonicalJSON``), which is always right.
+/// such an object's canonical form is its members' bytes in key order. The parser notes
+/// whether every member is plain (``JSONParser/parse(_:recordingMembersInto:)``); for
+/// anything else — an escape, a nested value, another kind of number — the caller encodes
+/// the parsed value (``CanonicalJSON``), which is always right.
 enum FlatCanonical {
     /// Most members an object may have to be encoded here.
     static let maxMembers = 16
 
-    /// The canonical bytes of the JSON object `bytes` (already known to be valid JSON with
-    /// unique ASCII keys), with the value of `time` written as `time`; `nil` when a member
-    /// is not a plain string or integer written without escapes.
-    static func encode(_ raw: UnsafeRawBufferPointer, time: String) -> [UInt8]? {
-        guard let base = raw.baseAddress else { return nil }
+    /// The canonical bytes of the JSON object `raw` (valid JSON with unique ASCII keys), all
+    /// of whose members are plain and at `members`, as
+    /// ``JSONParser/parse(_:recordingMembersInto:)`` found them (sorted here, in place); the
+    /// value of `time` is written as `time`.
+    static func encode(_ raw: UnsafeRawBufferPointer, members: UnsafeMutableBufferPointer<Member>, time: String) -> [UInt8] {
+        guard let base = raw.baseAddress else { preconditionFailure("a parsed object has bytes") }
         let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count)
-        return withUnsafeTemporaryAllocation(of: Member.self, capacity: maxMembers) { members -> [UInt8]? in
-            guard let count = scan(bytes, into: members) else { return nil }
-            // Insertion sort by key bytes: ASCII keys, so byte order is UTF-16 order.
-            for index in 1..<max(1, count) {
-                let member = members[index]
-                var slot = index
-                while slot > 0, precedes(bytes, member.key, bytes, members[slot - 1].key) {
-                    members[slot] = members[slot - 1]
-                    slot -= 1
-                }
-                members[slot] = member
+        let count = members.count
+        // Insertion sort by key bytes: ASCII keys, so byte order is UTF-16 order.
+        for index in 1..<max(1, count) {
+            let member = members[index]
+            var slot = index
+            while slot > 0, precedes(bytes, member.key, bytes, members[slot - 1].key) {
+                members[slot] = members[slot - 1]
+                slot -= 1
             }
-            var time = time
-            return time.withUTF8 { time in
-                // Never longer than the input with `time` added: whitespace only goes.
-                [UInt8](unsafeUninitializedCapacity: bytes.count + time.count + 4) { output, written in
-                    var cursor = 0
-                    func put(_ byte: UInt8) {
-                        output[cursor] = byte
-                        cursor += 1
-                    }
-                    func put(_ range: Range<Int>, of source: UnsafeBufferPointer<UInt8>) {
-                        UnsafeMutableRawPointer(output.baseAddress! + cursor).copyMemory(
-                            from: source.baseAddress! + range.lowerBound, byteCount: range.count)
-                        cursor += range.count
-                    }
-                    put(UInt8(ascii: "{"))
-                    for position in 0..<count {
-                        let member = members[position]
-                        if position > 0 { put(UInt8(ascii: ",")) }
-                        put((member.key.lowerBound - 1)..<(member.key.upperBound + 1), of: bytes)
-                        put(UInt8(ascii: ":"))
-                        if member.key.count == 4, equal(bytes, member.key, "time") {
-                            put(UInt8(ascii: "\""))
-                            put(0..<time.count, of: time)
-                            put(UInt8(ascii: "\""))
-                        } else {
-                            put(member.value, of: bytes)
-                        }
-                    }
-                    put(UInt8(ascii: "}"))
-                    written = cursor
+            members[slot] = member
+        }
+        var time = time
+        return time.withUTF8 { time in
+            // Never longer than the input with `time` added: whitespace only goes.
+            [UInt8](unsafeUninitializedCapacity: bytes.count + time.count + 4) { output, written in
+                var cursor = 0
+                func put(_ byte: UInt8) {
+                    output[cursor] = byte
+                    cursor += 1
                 }
+                func put(_ range: Range<Int>, of source: UnsafeBufferPointer<UInt8>) {
+                    UnsafeMutableRawPointer(output.baseAddress! + cursor).copyMemory(
+                        from: source.baseAddress! + range.lowerBound, byteCount: range.count)
+                    cursor += range.count
+                }
+                put(UInt8(ascii: "{"))
+                for position in 0..<count {
+                    let member = members[position]
+                    if position > 0 { put(UInt8(ascii: ",")) }
+                    put((member.key.lowerBound - 1)..<(member.key.upperBound + 1), of: bytes)
+                    put(UInt8(ascii: ":"))
+                    if member.key.count == 4, equal(bytes, member.key, "time") {
+                        put(UInt8(ascii: "\""))
+                        put(0..<time.count, of: time)
+                        put(UInt8(ascii: "\""))
+                    } else {
+                        put(member.value, of: bytes)
+                    }
+                }
+                put(UInt8(ascii: "}"))
+                written = cursor
             }
         }
     }
 
-    /// `canonical` (from ``encode(_:time:)``) with `members` inserted in key order — a stored
+    /// `canonical` (from ``encode(_:members:time:)``) with `members` inserted in key order — a stored
     /// fact's body (`seq`, `recorded_at`, a signup's decisions); `nil` if it holds one of
     /// their keys already. The keys are the daemon's own: ASCII, nothing JSON escapes.
     static func inserting(_ members: [(key: String, value: JSONValue)], into canonical: [UInt8]) -> [UInt8]? {
@@ -143,70 +143,6 @@ enum FlatCanonical {
     struct Member {
         var key: Range<Int>
         var value: Range<Int>
-    }
-
-    /// Finds the members of the object; their count, or `nil` if one is not simple enough.
-    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, into members: UnsafeMutableBufferPointer<Member>) -> Int? {
-        let end = bytes.count
-        var position = 0
-        func skipWhitespace() {
-            while position < end, bytes[position] == 0x20 || bytes[position] == 0x0A || bytes[position] == 0x09
-                || bytes[position] == 0x0D
-            {
-                position += 1
-            }
-        }
-        /// The range inside the quotes of the string at `position`; `nil` if it has an escape.
-        func string() -> Range<Int>? {
-            guard position < end, bytes[position] == UInt8(ascii: "\"") else { return nil }
-            let start = position + 1
-            position = start
-            while position < end {
-                switch bytes[position] {
-                case UInt8(ascii: "\""):
-                    position += 1
-                    return start..<(position - 1)
-                case UInt8(ascii: "\\"): return nil
-                default: position += 1
-                }
-            }
-            return nil
-        }
-        skipWhitespace()
-        guard position < end, bytes[position] == UInt8(ascii: "{") else { return nil }
-        position += 1
-        var count = 0
-        while true {
-            skipWhitespace()
-            guard count < members.count, let key = string() else { return nil }
-            skipWhitespace()
-            guard position < end, bytes[position] == UInt8(ascii: ":") else { return nil }
-            position += 1
-            skipWhitespace()
-            let valueStart = position
-            guard position < end else { return nil }
-            switch bytes[position] {
-            case UInt8(ascii: "\""):
-                guard string() != nil else { return nil }
-            case UInt8(ascii: "1")...UInt8(ascii: "9"):
-                while position < end, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
-            case UInt8(ascii: "0"):
-                position += 1
-            default:
-                return nil
-            }
-            // A number must end here: no fraction or exponent.
-            if position < end, bytes[position] == UInt8(ascii: ".") || bytes[position] | 0x20 == UInt8(ascii: "e") {
-                return nil
-            }
-            members[count] = Member(key: key, value: valueStart..<position)
-            count += 1
-            skipWhitespace()
-            guard position < end else { return nil }
-            if bytes[position] == UInt8(ascii: "}") { return count }
-            guard bytes[position] == UInt8(ascii: ",") else { return nil }
-            position += 1
-        }
     }
 
     /// Byte order of `a[x]` and `b[y]`: negative, zero or positive.

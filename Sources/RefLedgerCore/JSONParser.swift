@@ -35,8 +35,32 @@ public struct JSONParser {
         }
     }
 
+    /// Parses exactly one JSON value from `bytes`, like ``parse(_:)-(UnsafeRawBufferPointer)``,
+    /// and, when it is an object whose members are all plain (``FlatCanonical``: keys and
+    /// string values without escapes, integers as plain digits), where each member is:
+    /// their number, with the first that many of `members` filled; `nil` otherwise.
+    static func parse(
+        _ bytes: UnsafeRawBufferPointer, recordingMembersInto members: UnsafeMutableBufferPointer<FlatCanonical.Member>
+    ) throws(SyntaxError) -> (value: JSONValue, flatMembers: Int?) {
+        var parser = JSONParser(bytes: bytes)
+        parser.recorder = members
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.position == bytes.count else { throw parser.error("unexpected content after the JSON value") }
+        guard case .object = value, parser.flat else { return (value, nil) }
+        return (value, parser.recorded)
+    }
+
     private let bytes: UnsafeRawBufferPointer
     private var position = 0
+    /// Where the top-level object's members are recorded, if anywhere.
+    private var recorder: UnsafeMutableBufferPointer<FlatCanonical.Member>?
+    /// Members recorded, and whether every one so far is plain.
+    private var recorded = 0
+    private var flat = true
+    /// Whether the last string parsed had an escape.
+    private var escaped = false
 
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -91,7 +115,10 @@ public struct JSONParser {
                 throw error("expected a string key")
             }
             let keyOffset = position
+            escaped = false
             let key = try parseKey()
+            let keyEnd = position
+            let keyEscaped = escaped
             if members.contains(where: { $0.key.utf8.count == key.utf8.count && $0.key == key }) {
                 throw SyntaxError(message: "duplicate key \"\(key)\"", offset: keyOffset)
             }
@@ -99,7 +126,13 @@ public struct JSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
             skipWhitespace()
+            let valueStart = position
+            escaped = false
             let value = try parseValue(depth: depth)
+            if depth == 1, let recorder, flat {
+                record(key: (keyOffset + 1)..<(keyEnd - 1), value: valueStart..<position, keyEscaped: keyEscaped,
+                       of: value, into: recorder)
+            }
             members.append((key, value))
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of input") }
@@ -178,6 +211,25 @@ public struct JSONParser {
         return .integer(value)
     }
 
+    /// Records a member of the top-level object, or that they are not all plain.
+    private mutating func record(
+        key: Range<Int>, value range: Range<Int>, keyEscaped: Bool, of value: JSONValue,
+        into recorder: UnsafeMutableBufferPointer<FlatCanonical.Member>
+    ) {
+        let plain: Bool
+        switch value {
+        case .string: plain = !escaped
+        case .integer: plain = bytes[range.lowerBound] != UInt8(ascii: "-")  // "-0" is not how JCS writes 0
+        default: plain = false
+        }
+        guard plain, !keyEscaped, recorded < recorder.count else {
+            flat = false
+            return
+        }
+        recorder[recorded] = FlatCanonical.Member(key: key, value: range)
+        recorded += 1
+    }
+
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     /// A member name: one of the contract's own (``KnownKeys``) when it is one, written
@@ -221,6 +273,7 @@ public struct JSONParser {
             if byte < 0x20 { throw error("control character in string") }
             position += 1
         }
+        escaped = true
         var scalars: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
         while position < bytes.count {
             let byte = bytes[position]

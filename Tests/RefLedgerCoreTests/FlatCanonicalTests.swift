@@ -17,6 +17,9 @@ import Testing
         #"{"id":"r1","type":"refund","program":"shop","time":"2026-11-22T10:00:00Z","order":"o1","amount":1}"#,
         #"{"id":"s1","type":"signup","program":"shop","time":"2026-11-22T10:00:00Z","participant":"u2","referrer_code":"ABC","visitor":"v1"}"#,
         #"{"id":"k1","type":"click","program":"shop","time":"2026-11-22T10:00:00Z","code":"ABC","visitor":"v9"}"#,
+        // An escaped key, and (apart) an escaped last value: either makes the fact not plain.
+        #"{"\u0069d":"k2","type":"click","program":"shop","time":"2026-11-22T10:00:00Z","code":"ABC","visitor":"v9"}"#,
+        #"{"id":"k3","type":"click","program":"shop","time":"2026-11-22T10:00:00Z","code":"ABC","visitor":"v\u0039"}"#,
     ]
 
     /// Every valid example of `schemas/examples/valid`, one per line of the file.
