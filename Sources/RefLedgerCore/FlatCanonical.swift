@@ -68,7 +68,11 @@ enum FlatCanonical {
     /// fact's body (`seq`, `recorded_at`, a signup's decisions); `nil` if it holds one of
     /// their keys already. The keys are the daemon's own: ASCII, nothing JSON escapes.
     static func inserting(_ members: [(key: String, value: JSONValue)], into canonical: [UInt8]) -> [UInt8]? {
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: members.count) { order -> [UInt8]? in
+        guard canonical.count >= 2 else { return nil }
+        // The new members written once, in key order, one after another: `"key":value`.
+        var added: [UInt8] = []
+        added.reserveCapacity(48 * members.count)
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: members.count) { order -> [UInt8]? in
             // The new members' indices in key order (insertion sort: a handful of them).
             for index in members.indices {
                 assert(members[index].key.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C })
@@ -79,64 +83,103 @@ enum FlatCanonical {
                 }
                 order[slot] = index
             }
-            return canonical.withUnsafeBufferPointer { bytes -> [UInt8]? in
-                guard bytes.count >= 2 else { return nil }
-                let end = bytes.count - 1  // the closing brace
-                var output: [UInt8] = []
-                output.reserveCapacity(bytes.count + 32 * members.count)
-                output.append(UInt8(ascii: "{"))
-                var next = 0  // the next new member to write, in `order`
-                func writeNew() {
-                    if output.count > 1 { output.append(UInt8(ascii: ",")) }
-                    let member = members[order[next]]
-                    CanonicalJSON.writeString(member.key, into: &output)
-                    output.append(UInt8(ascii: ":"))
-                    CanonicalJSON.write(member.value, into: &output)
-                    next += 1
+            return withUnsafeTemporaryAllocation(of: (key: Range<Int>, member: Range<Int>).self, capacity: members.count) {
+                spans -> [UInt8]? in
+                for position in members.indices {
+                    let member = members[order[position]]
+                    let start = added.count
+                    CanonicalJSON.writeString(member.key, into: &added)
+                    let keyEnd = added.count - 1
+                    added.append(UInt8(ascii: ":"))
+                    CanonicalJSON.write(member.value, into: &added)
+                    spans[position] = (key: (start + 1)..<keyEnd, member: start..<added.count)
                 }
-                var position = 1
-                // Members: `"key":value`, no escapes; values are strings or literals.
-                while position < end, bytes[position] == UInt8(ascii: "\"") {
-                    var keyEnd = position + 1
-                    while keyEnd < end, bytes[keyEnd] != UInt8(ascii: "\"") { keyEnd += 1 }
-                    let key = (position + 1)..<keyEnd
-                    var valueEnd = keyEnd + 2
-                    if valueEnd < end, bytes[valueEnd] == UInt8(ascii: "\"") {
-                        valueEnd += 1
-                        while valueEnd < end, bytes[valueEnd] != UInt8(ascii: "\"") { valueEnd += 1 }
-                        valueEnd += 1
-                    } else {
-                        while valueEnd < end, bytes[valueEnd] != UInt8(ascii: ","), bytes[valueEnd] != UInt8(ascii: "}") {
-                            valueEnd += 1
-                        }
-                    }
-                    // New members that sort before this one go first; one with its key: not here.
-                    while next < members.count {
-                        let order = compare(members[order[next]].key, bytes, key)
-                        if order == 0 { return nil }
-                        guard order < 0 else { break }
-                        writeNew()
-                    }
-                    if output.count > 1 { output.append(UInt8(ascii: ",")) }
-                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[position..<valueEnd]))
-                    position = valueEnd + 1
+                return canonical.withUnsafeBufferPointer { bytes in
+                    added.withUnsafeBufferPointer { added in merge(bytes, with: added, at: UnsafeBufferPointer(spans)) }
                 }
-                while next < members.count { writeNew() }
-                output.append(UInt8(ascii: "}"))
-                return output
             }
         }
     }
 
-    /// Byte order of `key` and `bytes[range]`: negative, zero or positive.
-    private static func compare(_ key: String, _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
-        var position = range.lowerBound
-        for byte in key.utf8 {
-            guard position < range.upperBound else { return 1 }
-            if byte != bytes[position] { return Int(byte) - Int(bytes[position]) }
-            position += 1
+    /// The object `bytes` (canonical, plain members) with the members `added[spans[i].member]`
+    /// (sorted by key) merged in by key; `nil` if one of their keys is there already.
+    private static func merge(
+        _ bytes: UnsafeBufferPointer<UInt8>, with added: UnsafeBufferPointer<UInt8>,
+        at spans: UnsafeBufferPointer<(key: Range<Int>, member: Range<Int>)>
+    ) -> [UInt8]? {
+        let end = bytes.count - 1  // the closing brace
+        let hasMembers = end > 1
+        let total = bytes.count + added.count + (hasMembers ? spans.count : spans.count - 1)
+        var failed = false
+        let output = [UInt8](unsafeUninitializedCapacity: total) { output, written in
+            var cursor = 0
+            func copy(_ source: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+                UnsafeMutableRawPointer(output.baseAddress! + cursor).copyMemory(
+                    from: source.baseAddress! + range.lowerBound, byteCount: range.count)
+                cursor += range.count
+            }
+            func put(_ byte: UInt8) {
+                output[cursor] = byte
+                cursor += 1
+            }
+            put(UInt8(ascii: "{"))
+            var next = 0  // the next new member to write
+            var copied = 1  // bytes of the object written up to here
+            var position = 1
+            // Members: `"key":value`, no escapes; values are strings or integers.
+            while position < end, bytes[position] == UInt8(ascii: "\"") {
+                let keyEnd = quote(in: bytes, from: position + 1, before: end)
+                var valueEnd = keyEnd + 2
+                if valueEnd < end, bytes[valueEnd] == UInt8(ascii: "\"") {
+                    valueEnd = quote(in: bytes, from: valueEnd + 1, before: end) + 1
+                } else {
+                    while valueEnd < end, bytes[valueEnd] != UInt8(ascii: ","), bytes[valueEnd] != UInt8(ascii: "}") {
+                        valueEnd += 1
+                    }
+                }
+                // New members that sort before this one go here, before the bytes from `position`.
+                while next < spans.count {
+                    let order = compare(added, spans[next].key, bytes, (position + 1)..<keyEnd)
+                    if order == 0 {
+                        failed = true
+                        written = 0
+                        return
+                    }
+                    guard order < 0 else { break }
+                    copy(bytes, copied..<position)
+                    copied = position
+                    copy(added, spans[next].member)
+                    put(UInt8(ascii: ","))
+                    next += 1
+                }
+                position = valueEnd + 1
+            }
+            // The rest of the object, then the new members that sort last.
+            copy(bytes, copied..<end)
+            while next < spans.count {
+                if cursor > 1 { put(UInt8(ascii: ",")) }
+                copy(added, spans[next].member)
+                next += 1
+            }
+            put(UInt8(ascii: "}"))
+            written = cursor
         }
-        return position < range.upperBound ? -1 : 0
+        return failed ? nil : output
+    }
+
+    /// The index of the first `"` in `bytes[start..<end]`, or `end`; eight bytes a step.
+    private static func quote(in bytes: UnsafeBufferPointer<UInt8>, from start: Int, before end: Int) -> Int {
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        var index = start
+        while index + 8 <= end {
+            // A byte of `word` is zero where a quote is; the lowest flagged byte is the first.
+            let word = UInt64(littleEndian: (base + index).loadUnaligned(as: UInt64.self)) ^ 0x2222_2222_2222_2222
+            let zeros = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+            if zeros != 0 { return index + zeros.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < end, bytes[index] != UInt8(ascii: "\"") { index += 1 }
+        return index
     }
 
     /// A member's key (inside its quotes) and value (whole, quotes included), as byte ranges.
