@@ -232,6 +232,31 @@ public struct JSONParser {
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
+    /// Moves `position` eight bytes a step up to the first `"`, `\\` or control character
+    /// (or to the last few bytes), noting in `highBits` whether a byte passed over is not ASCII.
+    private mutating func skipPlainBytes(highBits: inout UInt8) {
+        guard let base = bytes.baseAddress else { return }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var passed: UInt64 = 0
+        while position + 8 <= bytes.count {
+            let word = UInt64(littleEndian: (base + position).loadUnaligned(as: UInt64.self))
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            // A flagged byte is a quote, a backslash or below 0x20; the lowest flag is exact.
+            let stops = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word) & highs
+            if stops != 0 {
+                let before = stops.trailingZeroBitCount / 8
+                passed |= word & ((UInt64(1) << UInt64(8 * before)) &- 1)
+                position += before
+                break
+            }
+            passed |= word
+            position += 8
+        }
+        if passed & highs != 0 { highBits |= 0x80 }
+    }
+
     /// A member name: one of the contract's own (``KnownKeys``) when it is one, written
     /// without escapes; otherwise parsed as any string.
     private mutating func parseKey() throws(SyntaxError) -> String {
@@ -257,6 +282,7 @@ public struct JSONParser {
         let start = position
         var highBits: UInt8 = 0
         // Fast path: no escapes. ASCII needs no validation; anything else is validated.
+        skipPlainBytes(highBits: &highBits)
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {

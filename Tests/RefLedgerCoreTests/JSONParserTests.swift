@@ -1,0 +1,57 @@
+import RefLedgerCore
+import Testing
+
+/// The parser reads plain runs of a string several bytes a step: whatever the length of a
+/// string and wherever in it a special byte falls, the answer must be the byte-by-byte one.
+@Suite struct JSONParserTests {
+    /// `["<prefix><special><suffix>", 1]` as bytes, the special bytes at every position of
+    /// strings up to 24 bytes long.
+    static func documents(_ special: [UInt8]) -> [(bytes: [UInt8], text: [UInt8])] {
+        (0...24).flatMap { length in
+            (0...length).map { position in
+                let text =
+                    Array(repeating: UInt8(ascii: "a"), count: position) + special
+                    + Array(repeating: UInt8(ascii: "z"), count: length - position)
+                return (Array(#"[""#.utf8) + text + Array(#"",1]"#.utf8), text)
+            }
+        }
+    }
+
+    @Test func plainAndNonASCIITextIsReadWhole() throws {
+        for special in [[], Array("é".utf8), Array("😀".utf8), Array("/".utf8)] {
+            for (bytes, text) in Self.documents(special) {
+                let value = try JSONParser.parse(bytes)
+                #expect(value == .array([.string(String(decoding: text, as: UTF8.self)), .integer(1)]))
+            }
+        }
+    }
+
+    @Test func escapesAreDecodedWherever() throws {
+        for (bytes, text) in Self.documents(Array(#"\n\"\\"#.utf8)) {
+            let expected = String(decoding: text, as: UTF8.self)
+                .replacingOccurrences(#"\n\"\\"#, "\n\"\\")
+            #expect(try JSONParser.parse(bytes) == .array([.string(expected), .integer(1)]))
+        }
+    }
+
+    @Test func invalidUTF8AndControlCharactersAreRefusedWherever() {
+        for special: [UInt8] in [[0xFF], [0xC3], [0x80], [0x01], [0x1F], [0x0A], [0xED, 0xA0, 0x80]] {
+            for (bytes, _) in Self.documents(special) {
+                #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse(bytes) }
+            }
+        }
+    }
+}
+
+extension String {
+    /// `self` with every `target` replaced by `replacement` (no Foundation in these tests).
+    fileprivate func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+        var result = ""
+        var rest = Substring(self)
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound] + replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}
