@@ -104,6 +104,7 @@ public struct JSONParser {
         position += 1
         var members: [(key: String, value: JSONValue)] = []
         members.reserveCapacity(10)
+        var seenKnown = KnownKeySet()
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -116,12 +117,18 @@ public struct JSONParser {
             }
             let keyOffset = position
             escaped = false
-            let key = try parseKey()
+            let (key, known) = try parseKey()
             let keyEnd = position
             let keyEscaped = escaped
-            if members.contains(where: { $0.key.utf8.count == key.utf8.count && $0.key == key }) {
-                throw SyntaxError(message: "duplicate key \"\(key)\"", offset: keyOffset)
+            // A known name is found again by its bit; any other by comparing.
+            let duplicate: Bool
+            if let known {
+                duplicate = seenKnown[known >> 6] & (1 << UInt64(known & 63)) != 0
+                seenKnown[known >> 6] |= 1 << UInt64(known & 63)
+            } else {
+                duplicate = members.contains { $0.key.utf8.count == key.utf8.count && $0.key == key }
             }
+            if duplicate { throw SyntaxError(message: "duplicate key \"\(key)\"", offset: keyOffset) }
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
@@ -211,6 +218,32 @@ public struct JSONParser {
         return .integer(value)
     }
 
+    /// Which ``KnownKeys`` an object has: a bit each.
+    private struct KnownKeySet {
+        private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+        init() { assert(KnownKeys.count <= 256, "KnownKeySet holds 256 names") }
+
+        subscript(word: Int) -> UInt64 {
+            get {
+                switch word {
+                case 0: words.0
+                case 1: words.1
+                case 2: words.2
+                default: words.3
+                }
+            }
+            set {
+                switch word {
+                case 0: words.0 = newValue
+                case 1: words.1 = newValue
+                case 2: words.2 = newValue
+                default: words.3 = newValue
+                }
+            }
+        }
+    }
+
     /// Records a member of the top-level object, or that they are not all plain.
     private mutating func record(
         key: Range<Int>, value range: Range<Int>, keyEscaped: Bool, of value: JSONValue,
@@ -257,24 +290,27 @@ public struct JSONParser {
         if passed & highs != 0 { highBits |= 0x80 }
     }
 
-    /// A member name: one of the contract's own (``KnownKeys``) when it is one, written
-    /// without escapes; otherwise parsed as any string.
-    private mutating func parseKey() throws(SyntaxError) -> String {
+    /// A member name, with its ``KnownKeys`` index when it is one of the contract's own
+    /// (then the contract's own string); otherwise parsed as any string.
+    private mutating func parseKey() throws(SyntaxError) -> (name: String, known: Int?) {
         var end = position + 1
         let limit = min(bytes.count, position + KnownKeys.maxLength + 2)
         while end < limit {
             let byte = bytes[end]
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
             if byte == UInt8(ascii: "\"") {
-                if let name = KnownKeys.name(UnsafeRawBufferPointer(rebasing: bytes[(position + 1)..<end])) {
+                if let known = KnownKeys.name(UnsafeRawBufferPointer(rebasing: bytes[(position + 1)..<end])) {
                     position = end + 1
-                    return name
+                    return (known.name, known.index)
                 }
                 break
             }
             end += 1
         }
-        return try parseString()
+        // Escaped, or not a known name: decoded, then looked up once more.
+        var name = try parseString()
+        let known = name.withUTF8 { KnownKeys.name(UnsafeRawBufferPointer($0)) }
+        return (known?.name ?? name, known?.index)
     }
 
     private mutating func parseString() throws(SyntaxError) -> String {

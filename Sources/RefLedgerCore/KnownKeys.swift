@@ -5,6 +5,7 @@ enum KnownKeys {
     private struct Entry {
         let name: String
         let bytes: [UInt8]
+        let index: Int
     }
 
     /// The names: the fields of facts (the envelope first: they are looked up most) and of
@@ -23,12 +24,17 @@ enum KnownKeys {
     /// The names, by their UTF-8 length.
     private static let byLength: [[Entry]] = {
         var table = [[Entry]](repeating: [], count: maxLength + 1)
-        for name in names { table[name.utf8.count].append(Entry(name: name, bytes: Array(name.utf8))) }
+        for (index, name) in names.enumerated() {
+            table[name.utf8.count].append(Entry(name: name, bytes: Array(name.utf8), index: index))
+        }
         return table
     }()
 
-    /// The known name spelled by `bytes`, if any.
-    static func name(_ bytes: UnsafeRawBufferPointer) -> String? {
+    /// How many names there are; each has an index below this.
+    static var count: Int { names.count }
+
+    /// The known name spelled by `bytes`, and its index, if any.
+    static func name(_ bytes: UnsafeRawBufferPointer) -> (name: String, index: Int)? {
         guard bytes.count <= maxLength, let start = bytes.baseAddress else { return nil }
         let input = start.assumingMemoryBound(to: UInt8.self)
         for entry in byLength[bytes.count] {
@@ -37,7 +43,7 @@ enum KnownKeys {
                 while index < known.count, known[index] == input[index] { index += 1 }
                 return index == known.count
             }
-            if same { return entry.name }
+            if same { return (entry.name, entry.index) }
         }
         return nil
     }

@@ -43,6 +43,26 @@ import Testing
     }
 }
 
+@Suite struct JSONParserDuplicateKeyTests {
+    @Test(arguments: [
+        #"{"id":1,"id":2}"#, #"{"id":1,"\u0069d":2}"#, #"{"\u0069d":1,"id":2}"#, #"{"\u0069d":1,"i\u0064":2}"#,
+        #"{"x-unknown":1,"x-unknown":2}"#, #"{"x-unknown":1,"x-unknow\u006e":2}"#, #"{"a":{"id":1,"type":2,"id":3}}"#,
+    ])
+    func duplicateKeysAreRefusedHoweverWritten(document: String) {
+        #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse(Array(document.utf8)) }
+    }
+
+    @Test func theSameKeyInAnotherObjectIsNoDuplicate() throws {
+        let value = try JSONParser.parse(Array(#"{"rules":{"id":1,"type":2},"id":3,"type":{"id":4}}"#.utf8))
+        guard case .object(let object) = value else {
+            Issue.record("not an object: \(value)")
+            return
+        }
+        #expect(object.keys == ["rules", "id", "type"])
+        #expect(object["rules"] == .object(JSONObject([("id", .integer(1)), ("type", .integer(2))])))
+    }
+}
+
 extension String {
     /// `self` with every `target` replaced by `replacement` (no Foundation in these tests).
     fileprivate func replacingOccurrences(_ target: String, _ replacement: String) -> String {
