@@ -35,10 +35,11 @@ public struct JSONParser {
         }
     }
 
-    /// Parses exactly one JSON value from `bytes`, like ``parse(_:)-(UnsafeRawBufferPointer)``,
-    /// and, when it is an object whose members are all plain (``FlatCanonical``: keys and
-    /// string values without escapes, integers as plain digits), where each member is:
-    /// their number, with the first that many of `members` filled; `nil` otherwise.
+    /// Parses exactly one JSON value from `bytes`, like ``parse(_:)-(UnsafeRawBufferPointer)``.
+    /// When it is an object whose members are all plain (``FlatCanonical``: keys and string
+    /// values without escapes, integers as plain digits, at most `members.count` of them),
+    /// also returns how many members it has, their byte ranges being the first that many of
+    /// `members`; otherwise `nil`.
     static func parse(
         _ bytes: UnsafeRawBufferPointer, recordingMembersInto members: UnsafeMutableBufferPointer<FlatCanonical.Member>
     ) throws(SyntaxError) -> (value: JSONValue, flatMembers: Int?) {
@@ -265,7 +266,7 @@ public struct JSONParser {
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
-    /// Moves `position` eight bytes a step up to the first `"`, `\\` or control character
+    /// Moves `position` eight bytes a step up to the first `"`, `\` or control character
     /// (or to the last few bytes), noting in `highBits` whether a byte passed over is not ASCII.
     private mutating func skipPlainBytes(highBits: inout UInt8) {
         guard let base = bytes.baseAddress else { return }
