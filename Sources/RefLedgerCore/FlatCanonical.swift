@@ -172,10 +172,8 @@ enum FlatCanonical {
         let base = UnsafeRawPointer(bytes.baseAddress!)
         var index = start
         while index + 8 <= end {
-            // A byte of `word` is zero where a quote is; the lowest flagged byte is the first.
-            let word = UInt64(littleEndian: (base + index).loadUnaligned(as: UInt64.self)) ^ 0x2222_2222_2222_2222
-            let zeros = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
-            if zeros != 0 { return index + zeros.trailingZeroBitCount / 8 }
+            let quotes = ByteWords.equal(ByteWords.load(base, at: index), UInt8(ascii: "\""))
+            if quotes != 0 { return index + ByteWords.firstFlagged(quotes) }
             index += 8
         }
         while index < end, bytes[index] != UInt8(ascii: "\"") { index += 1 }

@@ -47,4 +47,25 @@ enum KnownKeys {
         }
         return nil
     }
+
+    /// Which known names an object has shown so far: a bit each.
+    struct Seen {
+        private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+        init() { assert(KnownKeys.count <= 256, "KnownKeys.Seen holds 256 names") }
+
+        /// Notes the name with index `index`; whether it was new.
+        @inline(__always)
+        mutating func insert(_ index: Int) -> Bool {
+            let bit: UInt64 = 1 << UInt64(index & 63)
+            let old: UInt64
+            switch index >> 6 {
+            case 0: (old, words.0) = (words.0, words.0 | bit)
+            case 1: (old, words.1) = (words.1, words.1 | bit)
+            case 2: (old, words.2) = (words.2, words.2 | bit)
+            default: (old, words.3) = (words.3, words.3 | bit)
+            }
+            return old & bit == 0
+        }
+    }
 }
