@@ -3,12 +3,14 @@
 public enum ExactDecimal {
     /// `numerator / denominator` rounded half away from zero to `places` decimals, or JSON
     /// `null` when the denominator is 0 (SPEC §8).
-    public static func ratio(_ numerator: Int64, _ denominator: Int64, places: Int = 6) -> JSONValue {
+    /// Counts and sums of money alike, below 2^100 in magnitude (the scaled numerator fits 128
+    /// bits).
+    public static func ratio(_ numerator: Money, _ denominator: Money, places: Int = 6) -> JSONValue {
         guard denominator != 0 else { return .null }
         var scale: Int128 = 1
         for _ in 0..<places { scale *= 10 }
-        let scaledNumerator = Int128(numerator) * scale
-        let divisor = Int128(denominator)
+        let scaledNumerator = numerator * scale
+        let divisor = denominator
         var quotient = scaledNumerator / divisor
         let remainder = scaledNumerator % divisor
         // Round half away from zero: compare 2|r| with |d|.

@@ -1,3 +1,7 @@
+/// A sum of amounts: balances, totals, revenue, cost. One amount is at most 2^53 − 1, but
+/// their sums have no bound in the contract; 128 bits hold more than 2^74 maximal amounts.
+public typealias Money = Int128
+
 /// A JSON value as refledger reads and writes it.
 ///
 /// Numbers keep only what the contract allows: an integer in 0 … 2^53−1. Any other number
@@ -13,6 +17,12 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     /// A number literal written as given (query answers: ratios, seconds); never parsed.
     case number(String)
+
+    /// A sum of money in an answer: an integer, however large it grew.
+    public static func money(_ value: Money) -> JSONValue {
+        if let small = Int64(exactly: value) { return .integer(small) }
+        return .number(String(value))
+    }
 
     /// The largest integer a fact may hold: 2^53 − 1.
     public static let maxInteger: Int64 = 9_007_199_254_740_991

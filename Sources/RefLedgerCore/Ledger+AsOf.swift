@@ -33,20 +33,20 @@ extension ProgramState {
             let role = event.fields["role"]?.stringValue ?? ""
             guard let index = participants[beneficiary]!.rewards.lastIndex(where: { $0.id == event.id }) else { return }
             participants[beneficiary]!.rewards.remove(at: index)
-            participants[beneficiary]!.netRewards -= amount
-            if role != "referee" { participants[beneficiary]!.capAccrued -= amount }
+            participants[beneficiary]!.netRewards -= Money(amount)
+            if role != "referee" { participants[beneficiary]!.capAccrued -= Money(amount) }
             if let order { orders[order]?.rewards.removeAll { $0.participant == beneficiary && $0.index == index } }
             if let member = costMember(order: order, beneficiary: beneficiary, role: role) {
-                adjustStats(of: member) { $0.rewardCost -= amount }
+                adjustStats(of: member) { $0.rewardCost -= Money(amount) }
             }
         case "reversal":
             guard let rewardID = event.fields["reward"]?.stringValue,
                 let index = participants[beneficiary]!.rewards.firstIndex(where: { $0.id == rewardID })
             else { return }
             participants[beneficiary]!.rewards[index].reversed -= amount
-            participants[beneficiary]!.netRewards += amount
+            participants[beneficiary]!.netRewards += Money(amount)
             if let order, let buyer = orders[order]?.participant, let member = participants[buyer]?.referrer {
-                adjustStats(of: member) { $0.rewardCost += amount }
+                adjustStats(of: member) { $0.rewardCost += Money(amount) }
             }
         default:
             break

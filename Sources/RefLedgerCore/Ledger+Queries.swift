@@ -58,8 +58,8 @@ extension Ledger {
         -> JSONObject
     {
         let program = try program(name)
-        func value(_ member: Participant) -> Int64 {
-            order == .referees ? member.stats.referredSignups : member.netRewards
+        func value(_ member: Participant) -> Money {
+            order == .referees ? Money(member.stats.referredSignups) : member.netRewards
         }
         func precedes(_ a: Participant, _ b: Participant) -> Bool {
             value(a) != value(b) ? value(a) > value(b) : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
@@ -82,14 +82,14 @@ extension Ledger {
             .object(
                 JSONObject([
                     ("participant", .string(member.id)), ("code", .string(member.code)),
-                    ("referees", .integer(member.stats.referredSignups)), ("rewards", .integer(member.netRewards)),
+                    ("referees", .integer(member.stats.referredSignups)), ("rewards", .money(member.netRewards)),
                 ]))
         }
         return JSONObject([("by", .string(order.rawValue)), ("rows", .array(rows))])
     }
 
     /// Σ rewards − Σ reversals of a program, from its participants' reward entries.
-    public func netRewards(program name: String) -> Int64 {
+    public func netRewards(program name: String) -> Money {
         programs[name]?.participants.values.reduce(0) { $0 + $1.netRewards } ?? 0
     }
 }

@@ -12,7 +12,7 @@ extension ProgramState {
         let refunded = order.refunded + amount
         orders[orderID]!.refunded = refunded
         let referrer = participants[order.participant]?.referrer
-        if let referrer { adjustStats(of: referrer) { $0.referredRevenue -= amount } }
+        if let referrer { adjustStats(of: referrer) { $0.referredRevenue -= Money(amount) } }
         for link in order.rewards {
             let reward = participants[link.participant]!.rewards[link.index]
             let target = Int64(
@@ -27,8 +27,8 @@ extension ProgramState {
                     ("order", .string(orderID)),
                 ])
             participants[link.participant]!.rewards[link.index].reversed += reversal
-            participants[link.participant]!.netRewards -= reversal
-            if let referrer { adjustStats(of: referrer) { $0.rewardCost -= reversal } }
+            participants[link.participant]!.netRewards -= Money(reversal)
+            if let referrer { adjustStats(of: referrer) { $0.rewardCost -= Money(reversal) } }
         }
     }
 }
@@ -40,8 +40,8 @@ extension ProgramState {
         var balance = Balance(currency: rules.currency)
         for reward in member.rewards {
             let net = reward.amount - reward.reversed
-            if reward.availableAt > at { balance.pending += net } else { balance.earned += net }
-            balance.reversed += reward.reversed
+            if reward.availableAt > at { balance.pending += Money(net) } else { balance.earned += Money(net) }
+            balance.reversed += Money(reward.reversed)
         }
         balance.reserved = member.reserved
         balance.paid = member.paid
@@ -61,13 +61,13 @@ extension ProgramState {
                 .currencyMismatch, "program \(name) is in \(rules.currency), not \(currency)", field: "currency")
         }
         let available = balance(of: id, at: time)!.available
-        guard amount <= available else {
+        guard Money(amount) <= available else {
             throw LedgerError(
                 .insufficientFunds, "participant \(id) has \(available) available at \(time), not \(amount)",
                 field: "amount")
         }
         payouts[payoutID] = Payout(participant: id, amount: amount, state: .open)
-        participants[id]!.reserved += amount
+        participants[id]!.reserved += Money(amount)
     }
 
     /// The money of an open payout left (settled) or came back (failed).
@@ -81,31 +81,31 @@ extension ProgramState {
                 field: "payout")
         }
         payouts[payoutID]!.state = settled ? .settled : .failed
-        participants[payout.participant]!.reserved -= payout.amount
-        if settled { participants[payout.participant]!.paid += payout.amount }
+        participants[payout.participant]!.reserved -= Money(payout.amount)
+        if settled { participants[payout.participant]!.paid += Money(payout.amount) }
     }
 }
 
 /// A participant's money in one program (SPEC §5).
 public struct Balance: Sendable, Hashable {
-    public var pending: Int64 = 0
-    public var earned: Int64 = 0
-    public var reversed: Int64 = 0
-    public var reserved: Int64 = 0
-    public var paid: Int64 = 0
+    public var pending: Money = 0
+    public var earned: Money = 0
+    public var reversed: Money = 0
+    public var reserved: Money = 0
+    public var paid: Money = 0
     public var currency: String
 
     public init(currency: String) { self.currency = currency }
 
     /// earned − reserved − paid; below 0 after a reversal of money already paid.
-    public var available: Int64 { earned - reserved - paid }
+    public var available: Money { earned - reserved - paid }
 
     /// The JSON of §5, in the contract's field order.
     public var jsonObject: JSONObject {
         JSONObject([
-            ("pending", .integer(pending)), ("earned", .integer(earned)), ("reversed", .integer(reversed)),
-            ("reserved", .integer(reserved)), ("currency", .string(currency)), ("paid", .integer(paid)),
-            ("available", .integer(available)),
+            ("pending", .money(pending)), ("earned", .money(earned)), ("reversed", .money(reversed)),
+            ("reserved", .money(reserved)), ("currency", .string(currency)), ("paid", .money(paid)),
+            ("available", .money(available)),
         ])
     }
 }

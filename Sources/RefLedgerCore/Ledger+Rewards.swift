@@ -73,8 +73,8 @@ extension ProgramState {
         adjustStats(of: referrer) { stats in
             if isFirst { stats.convertedReferees += 1 }
             stats.referredOrders += 1
-            stats.referredOrderAmount += amount
-            stats.referredRevenue += amount
+            stats.referredOrderAmount += Money(amount)
+            stats.referredRevenue += Money(amount)
         }
         switch rules.trigger {
         case .signup: return
@@ -103,7 +103,8 @@ extension ProgramState {
     ) {
         var amount = amount
         if role.isCapped, let cap = rules.referrerCap {
-            amount = min(amount, max(0, cap - participants[beneficiary]!.capAccrued))
+            // What is left under the cap (0 when reached) is below `amount` only when it fits.
+            amount = Int64(min(Money(amount), max(0, Money(cap) - participants[beneficiary]!.capAccrued)))
         }
         guard amount > 0 else { return }
         let availableAt = context.time.adding(milliseconds: rules.holdDays * 86_400_000)
@@ -114,10 +115,10 @@ extension ProgramState {
         ]
         if let order { members.append(("order", .string(order))) }
         context.derive(.reward, members)
-        if role.isCapped { participants[beneficiary]!.capAccrued += amount }
-        participants[beneficiary]!.netRewards += amount
+        if role.isCapped { participants[beneficiary]!.capAccrued += Money(amount) }
+        participants[beneficiary]!.netRewards += Money(amount)
         participants[beneficiary]!.rewards.append(RewardEntry(id: id, amount: amount, availableAt: availableAt))
         if let order { orders[order]!.rewards.append((beneficiary, participants[beneficiary]!.rewards.count - 1)) }
-        adjustStats(of: member) { $0.rewardCost += amount }
+        adjustStats(of: member) { $0.rewardCost += Money(amount) }
     }
 }

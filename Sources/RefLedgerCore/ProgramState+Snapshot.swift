@@ -8,16 +8,16 @@ extension Participant {
         encoder.time(signupTime)
         encoder.optionalString(visitor)
         encoder.optionalTime(firstConversionTime)
-        encoder.signed(capAccrued)
-        encoder.signed(netRewards)
+        encoder.money(capAccrued)
+        encoder.money(netRewards)
         for reward in rewards {
             encoder.string(reward.id)
             encoder.signed(reward.amount)
             encoder.signed(reward.reversed)
             encoder.time(reward.availableAt)
         }
-        encoder.signed(reserved)
-        encoder.signed(paid)
+        encoder.money(reserved)
+        encoder.money(paid)
         stats.encode(into: &encoder)
     }
 
@@ -28,8 +28,8 @@ extension Participant {
         self.init(
             id: id, code: code, referrer: referrer, signupTime: try decoder.time(), visitor: try decoder.optionalString())
         firstConversionTime = try decoder.optionalTime()
-        capAccrued = try decoder.nonNegative()
-        netRewards = try decoder.signed()
+        capAccrued = try decoder.nonNegativeMoney()
+        netRewards = try decoder.money()
         rewards.reserveCapacity(rewardCount)
         for _ in 0..<rewardCount {
             let rewardID = try decoder.string()
@@ -37,20 +37,24 @@ extension Participant {
             let reversed = try decoder.amount()
             rewards.append(RewardEntry(id: rewardID, amount: amount, reversed: reversed, availableAt: try decoder.time()))
         }
-        reserved = try decoder.nonNegative()
-        paid = try decoder.nonNegative()
+        reserved = try decoder.nonNegativeMoney()
+        paid = try decoder.nonNegativeMoney()
         stats = try MemberStats(from: &decoder)
     }
 }
 
 extension MemberStats {
     func encode(into encoder: inout SnapshotEncoder) {
-        for value in [
-            referred, invites, clicks, referredSignups, convertedReferees, referredRevenue, rewardCost, referredOrders,
-            referredOrderAmount, selfReferrals,
-        ] {
-            encoder.signed(value)
-        }
+        encoder.signed(referred)
+        encoder.signed(invites)
+        encoder.signed(clicks)
+        encoder.signed(referredSignups)
+        encoder.signed(convertedReferees)
+        encoder.money(referredRevenue)
+        encoder.money(rewardCost)
+        encoder.signed(referredOrders)
+        encoder.money(referredOrderAmount)
+        encoder.signed(selfReferrals)
     }
 
     init(from decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) {
@@ -60,10 +64,10 @@ extension MemberStats {
         clicks = try decoder.signed()
         referredSignups = try decoder.signed()
         convertedReferees = try decoder.signed()
-        referredRevenue = try decoder.signed()
-        rewardCost = try decoder.signed()
+        referredRevenue = try decoder.money()
+        rewardCost = try decoder.money()
         referredOrders = try decoder.signed()
-        referredOrderAmount = try decoder.signed()
+        referredOrderAmount = try decoder.money()
         selfReferrals = try decoder.signed()
     }
 }

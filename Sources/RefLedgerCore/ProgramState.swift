@@ -8,10 +8,10 @@ public struct MemberStats: Sendable, Hashable {
     /// Referees attributed to the member.
     public var referredSignups: Int64 = 0
     public var convertedReferees: Int64 = 0
-    public var referredRevenue: Int64 = 0
-    public var rewardCost: Int64 = 0
+    public var referredRevenue: Money = 0
+    public var rewardCost: Money = 0
     public var referredOrders: Int64 = 0
-    public var referredOrderAmount: Int64 = 0
+    public var referredOrderAmount: Money = 0
     public var selfReferrals: Int64 = 0
 
     public init() {}
@@ -35,12 +35,12 @@ struct Participant: Sendable, Hashable {
     /// Time of the first conversion (first by seq), when there was one.
     var firstConversionTime: Timestamp?
     /// Gross `referrer` and `levelN` rewards accrued, for the cap.
-    var capAccrued: Int64 = 0
+    var capAccrued: Money = 0
     /// Net rewards (rewards − reversals), for the leaderboard.
-    var netRewards: Int64 = 0
+    var netRewards: Money = 0
     var rewards: [RewardEntry] = []
-    var reserved: Int64 = 0
-    var paid: Int64 = 0
+    var reserved: Money = 0
+    var paid: Money = 0
     /// Its metrics as a cohort member; `referredSignups` and `convertedReferees` also
     /// count its qualifying referrals for tiers.
     var stats = MemberStats()

@@ -13,7 +13,10 @@ struct SnapshotEncoder {
 
     mutating func byte(_ value: UInt8) { bytes.append(value) }
 
-    mutating func unsigned(_ value: UInt64) {
+    mutating func unsigned(_ value: UInt64) { varint(value) }
+
+    /// `value` as an unsigned LEB128 varint: seven bits a byte, lowest first.
+    private mutating func varint<Value: FixedWidthInteger & UnsignedInteger>(_ value: Value) {
         var rest = value
         while rest >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -25,6 +28,10 @@ struct SnapshotEncoder {
     mutating func count(_ value: Int) { unsigned(UInt64(value)) }
 
     mutating func signed(_ value: Int64) { unsigned(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
+
+    /// A sum of money (``Money``), zigzag like ``signed(_:)``: a value that fits 64 bits is
+    /// written as the same bytes.
+    mutating func money(_ value: Money) { varint(UInt128(bitPattern: (value << 1) ^ (value >> 127))) }
 
     mutating func time(_ time: Timestamp) { signed(time.millisecondsSinceEpoch) }
 
@@ -124,14 +131,25 @@ struct SnapshotDecoder {
             offset += 1
             return UInt64(bytes[offset - 1])
         }
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
+        return try varint(UInt64.self)
+    }
+
+    /// An unsigned LEB128 varint of at most `Value.bitWidth` bits.
+    @inline(__always)
+    private mutating func varint<Value: FixedWidthInteger & UnsignedInteger>(_: Value.Type)
+        throws(Ledger.SnapshotError) -> Value
+    {
+        var result: Value = 0
+        var shift = 0
         while true {
             guard offset < end else { throw damage("truncated inside a varint") }
             let byte = bytes[offset]
             offset += 1
-            if shift == 63, byte > 1 { throw damage("varint over 64 bits") }
-            result |= UInt64(byte & 0x7F) << shift
+            // The last byte that fits holds only the top `bitWidth % 7` bits.
+            if shift == Value.bitWidth / 7 * 7, byte >= 1 << (Value.bitWidth % 7) {
+                throw damage("varint over \(Value.bitWidth) bits")
+            }
+            result |= Value(byte & 0x7F) << shift
             if byte & 0x80 == 0 { return result }
             shift += 7
         }
@@ -157,6 +175,19 @@ struct SnapshotDecoder {
     /// A signed value that must not be negative (amounts, counters).
     mutating func nonNegative() throws(Ledger.SnapshotError) -> Int64 {
         let value = try signed()
+        guard value >= 0 else { throw damage("negative value \(value) where none can be") }
+        return value
+    }
+
+    /// A sum of money (``SnapshotEncoder/money(_:)``), up to 128 bits.
+    mutating func money() throws(Ledger.SnapshotError) -> Money {
+        let zigzag = try varint(UInt128.self)
+        return Money(bitPattern: zigzag >> 1) ^ -Money(bitPattern: zigzag & 1)
+    }
+
+    /// A sum of money that must not be negative.
+    mutating func nonNegativeMoney() throws(Ledger.SnapshotError) -> Money {
+        let value = try money()
         guard value >= 0 else { throw damage("negative value \(value) where none can be") }
         return value
     }

@@ -39,11 +39,18 @@ public struct Importer {
 
     public init() {}
 
-    /// Whether the first non-blank line of an input looks like a stored event (it has
-    /// `seq` and `hash`) rather than a fact.
+    /// Whether the first non-blank line of an input is a stored event rather than a fact: it
+    /// has the members only the log writes, each of its form — an integer `seq`, `prev` and
+    /// `hash` of 64 lower-case hex digits, a `recorded_at` string. A fact line carrying some
+    /// of them (a client trying to set them) is judged as a fact: `unknown_field`.
     public static func isStoredEvent(_ line: [UInt8]) -> Bool {
         guard case .object(let object)? = try? JSONParser.parse(line) else { return false }
-        return object["seq"] != nil && object["hash"] != nil
+        func isHash(_ value: JSONValue?) -> Bool {
+            guard let text = value?.stringValue else { return false }
+            return text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        }
+        return object["seq"]?.integerValue != nil && isHash(object["prev"]) && isHash(object["hash"])
+            && object["recorded_at"]?.stringValue != nil
     }
 
     /// Imports `reader` into `log`: stored events if its first non-blank line is one, else

@@ -34,7 +34,7 @@ public struct LogVerifier {
         let head = report.chain.head.seq
         var replay = LedgerReplay()
         var expected: [StoredEvent] = []
-        var netRewards: [String: Int64] = [:]
+        var netRewards: [String: Money] = [:]
         func problem(_ text: String) { if report.problems.count < maxProblems { report.problems.append(text) } }
         var snapshots = Set(try log.snapshotSeqs())
         func checkSnapshot() throws {
@@ -98,7 +98,7 @@ public struct LogVerifier {
         let ledger = replay.ledger
         let at = Timestamp(millisecondsSinceEpoch: Int64.max / 4)
         for program in ledger.programNames {
-            let held = ledger.balances(program: program, at: at).values.reduce(Int64(0)) {
+            let held = ledger.balances(program: program, at: at).values.reduce(Money(0)) {
                 $0 + $1.pending + $1.available + $1.reserved + $1.paid
             }
             let logged = netRewards[program] ?? 0
@@ -110,12 +110,12 @@ public struct LogVerifier {
     }
 
     /// Adds a reward's amount or subtracts a reversal's, per program.
-    private static func account(_ stored: StoredEvent, into sums: inout [String: Int64]) {
+    private static func account(_ stored: StoredEvent, into sums: inout [String: Money]) {
         guard let program = stored.fields["program"]?.stringValue, let amount = stored.fields["amount"]?.integerValue
         else { return }
         switch stored.type {
-        case "reward": sums[program, default: 0] += amount
-        case "reversal": sums[program, default: 0] -= amount
+        case "reward": sums[program, default: 0] += Money(amount)
+        case "reversal": sums[program, default: 0] -= Money(amount)
         default: break
         }
     }

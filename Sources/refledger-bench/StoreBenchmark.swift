@@ -40,6 +40,8 @@ struct StoreBenchmark {
     struct AppendRun {
         var eventsPerSecond: Double
         var meanValueBytes: Double
+        /// CPU of the whole process (every thread, user and system) per event.
+        var cpuMicrosecondsPerEvent: Double
     }
 
     /// Decode + canonical encode + hash + compress + put, one durable commit per `batch`.
@@ -61,6 +63,7 @@ struct StoreBenchmark {
                 }
             }
         }
+        let cpuBefore = Bench.cpuSeconds(ofProcess: getpid())
         let seconds = try Bench.time {
             // The next batch is decoded while this one is appended.
             var next = Ahead { encode(0) }
@@ -73,9 +76,13 @@ struct StoreBenchmark {
                 start = following
             }
         }
+        let cpuSeconds = Bench.cpuSeconds(ofProcess: getpid()) - cpuBefore
         let stats = try log.storageStats()
-        return (AppendRun(eventsPerSecond: Double(facts.count) / seconds,
-                          meanValueBytes: Double(stats.logValueBytes) / Double(max(1, stats.records))), log)
+        let run = AppendRun(
+            eventsPerSecond: Double(facts.count) / seconds,
+            meanValueBytes: Double(stats.logValueBytes) / Double(max(1, stats.records)),
+            cpuMicrosecondsPerEvent: cpuSeconds * 1e6 / Double(max(1, facts.count)))
+        return (run, log)
     }
 
     /// Nanoseconds per event of each stage of the append path, measured apart (batches of
@@ -141,6 +148,7 @@ struct StoreBenchmark {
                 "batch": batch, "events": count, "events_per_s": Bench.round(run.eventsPerSecond),
                 "raw_lmdb_events_per_s": Bench.round(raw), "ratio_to_raw": Bench.round(run.eventsPerSecond / raw, 3),
                 "commits_per_s": Bench.round(run.eventsPerSecond / Double(batch)),
+                "cpu_us_per_event": Bench.round(run.cpuMicrosecondsPerEvent, 2),
             ])
             if batch == 10_000 { dictionaryLog = log } else { log.close(); try? FileManager.default.removeItem(atPath: directory) }
         }

@@ -29,6 +29,14 @@ func importedDirectory(_ facts: String = sampleFacts) throws -> TemporaryDirecto
     return directory
 }
 
+/// Writes `facts` into `directory` and imports them into its `data` directory.
+func runImport(_ facts: String, in directory: TemporaryDirectory) throws -> (result: CommandResult, data: String) {
+    let file = directory.appending("facts.ndjson")
+    try facts.write(toFile: file, atomically: true, encoding: .utf8)
+    let data = directory.appending("data")
+    return (try runCommand("refledger", ["import", file, "--data", data]), data)
+}
+
 @Suite struct CLITests {
     @Test func exportRecomputesInPythonToTheDigest() throws {
         let directory = try importedDirectory()
@@ -114,10 +122,7 @@ func importedDirectory(_ facts: String = sampleFacts) throws -> TemporaryDirecto
             {"id":"c1","type":"conversion","program":"shop","time":"2026-11-04T00:00:00Z","participant":"bob","order":"o1","amount":99,"currency":"USD"}
 
             """
-        let file = directory.appending("facts.ndjson")
-        try facts.write(toFile: file, atomically: true, encoding: .utf8)
-        let data = directory.appending("data")
-        let result = try runCommand("refledger", ["import", file, "--data", data])
+        let (result, data) = try runImport(facts, in: directory)
         #expect(result.status == 1)
         #expect(result.stderr.contains("line 12: bad_value (amount)"), "\(result.stderr)")
         #expect(result.stderr.contains("line 13: unknown_participant (participant)"))
@@ -126,9 +131,26 @@ func importedDirectory(_ facts: String = sampleFacts) throws -> TemporaryDirecto
         #expect(result.stderr.contains("1 duplicates, 4 rejected"))
         #expect(try runCommand("refledger", ["digest", "--data", data]).output.contains(#""seq":15"#))
         // The same file again: every accepted fact is now a duplicate, found through the id index.
-        let again = try runCommand("refledger", ["import", file, "--data", data])
+        let again = try runImport(facts, in: directory).result
         #expect(again.stderr.contains("imported 0 facts (0 events), 12 duplicates, 4 rejected"), "\(again.stderr)")
         #expect(try runCommand("refledger", ["digest", "--data", data]).output.contains(#""seq":15"#))
+    }
+
+    /// A fact line that sets members only the log writes is a fact with unknown fields, also
+    /// as the first line of a file (not the start of an export).
+    @Test func aFirstFactWithLogMembersIsJudgedAsAFact() throws {
+        let directory = try TemporaryDirectory("cli")
+        defer { directory.remove() }
+        let facts = """
+            {"id":"p0","type":"program","program":"a","time":"2026-01-01T00:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1}},"seq":1,"hash":"00"}
+            {"id":"p1","type":"program","program":"a","time":"2026-01-01T00:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1}}}
+
+            """
+        let (result, data) = try runImport(facts, in: directory)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("line 1: unknown_field"), "\(result.stderr)")
+        #expect(result.stderr.contains("imported 1 facts (1 events), 0 duplicates, 1 rejected"), "\(result.stderr)")
+        #expect(try runCommand("refledger", ["digest", "--data", data]).output.contains(#""seq":1"#))
     }
 
     @Test func importReadsZstdInput() throws {

@@ -41,14 +41,14 @@ extension SpecModel.Program {
             let reward = rewards[id]!
             let reversed = reward.reversed(asOf: asOf)
             if reward.availableAt > at {
-                balance.pending += reward.amount - reversed
+                balance.pending += Money(reward.amount - reversed)
             } else {
-                balance.earned += reward.amount - reversed
+                balance.earned += Money(reward.amount - reversed)
             }
-            balance.reversed += reversed
+            balance.reversed += Money(reversed)
         }
-        balance.reserved = member.reserved
-        balance.paid = member.paid
+        balance.reserved = Money(member.reserved)
+        balance.paid = Money(member.paid)
         return balance
     }
 

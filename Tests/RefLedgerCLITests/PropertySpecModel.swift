@@ -172,7 +172,7 @@ extension SpecModel.Program {
             guard members[participant] != nil else { return .unknownParticipant }
             guard payouts[payout] == nil else { return .duplicatePayout }
             guard currency == rules.currency else { return .currencyMismatch }
-            guard amount <= balance(participant, at: fact.time).available else { return .insufficientFunds }
+            guard Money(amount) <= balance(participant, at: fact.time).available else { return .insufficientFunds }
             payouts[payout] = (participant, amount, true)
             members[participant]!.reserved += amount
             return nil

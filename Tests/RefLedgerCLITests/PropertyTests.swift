@@ -21,14 +21,14 @@ import Testing
             let program = events[0].fields["program"]!.stringValue!
             let time = Timestamp(rfc3339: events[0].fields["time"]!.stringValue!)!
             for at in [time, time.adding(milliseconds: 20 * 86_400_000), Timestamp(millisecondsSinceEpoch: 0)] {
-                var held: Int64 = 0
+                var held: Money = 0
                 for (participant, balance) in writer.ledger.balances(program: program, at: at) {
                     if balance.pending < 0 || balance.earned < 0 || balance.reserved < 0 || balance.paid < 0 {
                         Issue.record("line \(result.index + 1): \(participant) in \(program) has \(balance)")
                     }
                     held += balance.pending + balance.available + balance.reserved + balance.paid
                 }
-                if held != net[program, default: 0] {
+                if held != Money(net[program, default: 0]) {
                     Issue.record(
                         "line \(result.index + 1) (\(program), at \(at)): balances hold \(held), events say \(net[program, default: 0])"
                     )

@@ -50,6 +50,29 @@ import Testing
         #expect(throws: JSONMembers.Malformed.self) { try insert("prev", "v", into: body) }
     }
 
+    /// A closing quote, an escape or a control byte at any position of any string up to 24
+    /// bytes stops the string skip there.
+    @Test func findsStopsAtEveryPositionOfAString() throws {
+        for length in 0...24 {
+            for position in 0...length {
+                let head = String(repeating: "x", count: position)
+                let tail = String(repeating: "y", count: length - position)
+                for special in [#"\""#, #"\\"#, #"\u0022"#, "é", "😀", ""] {
+                    let value = head + special + tail
+                    let body = #"{"a":""# + value + #"","q":""# + tail + #"","z":1}"#
+                    let expected = #"{"a":""# + value + #"","prev":"v","q":""# + tail + #"","z":1}"#
+                    #expect(try insert("prev", "v", into: body) == expected, "value \(value)")
+                }
+                let control = #"{"a":""# + head + "\u{1}" + tail + #""}"#
+                #expect(throws: JSONMembers.Malformed.self, "control byte at \(position)") {
+                    try insert("prev", "v", into: control)
+                }
+                let unterminated = #"{"a":""# + head + tail
+                #expect(throws: JSONMembers.Malformed.self) { try insert("prev", "v", into: unterminated) }
+            }
+        }
+    }
+
     @Test func boundsNestingDepth() {
         let deep = #"{"a":"# + String(repeating: "[", count: 65) + String(repeating: "]", count: 65) + "}"
         #expect(throws: JSONMembers.Malformed.self) { try insert("b", "v", into: deep) }
