@@ -1,6 +1,10 @@
 /// What one cohort member contributes to the metrics of §8 (every field additive, so a
 /// program keeps the same numbers summed over all its participants).
 public struct MemberStats: Sendable, Hashable {
+    // The 16-byte sums first: no padding between fields (it is inside every participant).
+    public var referredRevenue: Money = 0
+    public var rewardCost: Money = 0
+    public var referredOrderAmount: Money = 0
     /// 1 when the member was itself attributed to a referrer.
     public var referred: Int64 = 0
     public var invites: Int64 = 0
@@ -8,10 +12,7 @@ public struct MemberStats: Sendable, Hashable {
     /// Referees attributed to the member.
     public var referredSignups: Int64 = 0
     public var convertedReferees: Int64 = 0
-    public var referredRevenue: Money = 0
-    public var rewardCost: Money = 0
     public var referredOrders: Int64 = 0
-    public var referredOrderAmount: Money = 0
     public var selfReferrals: Int64 = 0
 
     public init() {}
@@ -27,6 +28,16 @@ struct RewardEntry: Sendable, Hashable {
 
 /// A participant of one program.
 struct Participant: Sendable, Hashable {
+    // The 16-byte sums first: no padding between fields (participants are most of the state).
+    /// Gross `referrer` and `levelN` rewards accrued, for the cap.
+    var capAccrued: Money = 0
+    /// Net rewards (rewards − reversals), for the leaderboard.
+    var netRewards: Money = 0
+    var reserved: Money = 0
+    var paid: Money = 0
+    /// Its metrics as a cohort member; `referredSignups` and `convertedReferees` also
+    /// count its qualifying referrals for tiers.
+    var stats = MemberStats()
     var id: String
     var code: String
     var referrer: String?
@@ -34,16 +45,7 @@ struct Participant: Sendable, Hashable {
     var visitor: String?
     /// Time of the first conversion (first by seq), when there was one.
     var firstConversionTime: Timestamp?
-    /// Gross `referrer` and `levelN` rewards accrued, for the cap.
-    var capAccrued: Money = 0
-    /// Net rewards (rewards − reversals), for the leaderboard.
-    var netRewards: Money = 0
     var rewards: [RewardEntry] = []
-    var reserved: Money = 0
-    var paid: Money = 0
-    /// Its metrics as a cohort member; `referredSignups` and `convertedReferees` also
-    /// count its qualifying referrals for tiers.
-    var stats = MemberStats()
 }
 
 /// An order (a conversion) and the rewards it derived, in derivation order.
