@@ -4,15 +4,17 @@
 /// offset such as `+02:00` survives a client that does not escape it.
 public enum QueryString {
     /// The `name=value` pairs of a query string, in order (a name without `=` has an empty
-    /// value; pairs that do not decode as UTF-8 are dropped).
+    /// value). A name or value whose escapes are malformed or do not decode to UTF-8 is kept
+    /// as written: no valid value of a known parameter holds a `%`, so such a value is
+    /// refused as `bad_value` naming its parameter, never dropped in favour of the default.
     public static func parse(_ query: String?) -> [(String, String)] {
         guard let query, !query.isEmpty else { return [] }
         var pairs: [(String, String)] = []
         for part in query.split(separator: "&", omittingEmptySubsequences: true) {
             let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decode(pieces[0]) else { continue }
-            let value = pieces.count > 1 ? decode(pieces[1]) : ""
-            if let value { pairs.append((name, value)) }
+            let name = decode(pieces[0]) ?? String(pieces[0])
+            let value = pieces.count > 1 ? decode(pieces[1]) ?? String(pieces[1]) : ""
+            pairs.append((name, value))
         }
         return pairs
     }

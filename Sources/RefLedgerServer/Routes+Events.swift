@@ -48,6 +48,8 @@ extension Routes {
         var headers = HTTPFields()
         headers[.contentType] = "application/x-ndjson"
         if !follow {
+            // No seq follows the largest one: an empty answer (and no `after + 1` to overflow).
+            guard after < .max else { return Response(status: .ok, headers: headers, body: ResponseBody()) }
             let (sum, overflow) = after.addingReportingOverflow(limit ?? 1000)
             let end = min(state.writer.committedHead, overflow ? .max : sum)
             return Response(
@@ -96,9 +98,14 @@ extension Routes {
         heads: AsyncStream<UInt64>,
         writer: inout any ResponseBodyWriter
     ) async throws {
+        var iterator = heads.makeAsyncIterator()
+        guard after < .max else {
+            // No event can ever follow: stay open, sending nothing, until the hub closes.
+            while await iterator.next() != nil {}
+            return
+        }
         var next = after + 1
         var remaining = limit
-        var iterator = heads.makeAsyncIterator()
         while remaining > 0 {
             let head = state.writer.committedHead
             while next <= head, remaining > 0 {

@@ -16,16 +16,22 @@ extension Routes {
     /// else the error with its §6 status.
     private func postSingle(_ request: Request) async -> Response {
         let body: ByteBuffer
+        let tooLarge = LedgerError(.tooLarge, "a fact may be at most \(FactDecoder.maxFactBytes) bytes")
         do {
-            body = try await request.body.collect(upTo: FactDecoder.maxFactBytes)
+            // A final newline (`\n` or `\r\n`) is not counted (SPEC §2).
+            body = try await request.body.collect(upTo: FactDecoder.maxFactBytes + 2)
         } catch is NIOTooManyBytesError {
-            return rejected(LedgerError(.tooLarge, "a fact may be at most \(FactDecoder.maxFactBytes) bytes"))
+            return rejected(tooLarge)
         } catch {
             return rejected(LedgerError(.badJSON, "the body could not be read: \(error)"))
         }
+        let counted = Self.countedBytes(body)
+        guard counted <= FactDecoder.maxFactBytes else { return rejected(tooLarge) }
         let now = Timestamp.now()
         let decoded = body.withUnsafeReadableBytes { bytes in
-            Result { () throws(LedgerError) in try FactDecoder.decode(bytes, now: now) }
+            Result { () throws(LedgerError) in
+                try FactDecoder.decode(UnsafeRawBufferPointer(rebasing: bytes[..<counted]), now: now)
+            }
         }
         let fact: Fact
         switch decoded {
@@ -48,6 +54,15 @@ extension Routes {
             }
         } catch {
             return Self.internalError(error)
+        }
+    }
+
+    /// The bytes of a single fact's body that count toward its limit: all but a final
+    /// newline (`\n`, or `\r\n`).
+    static func countedBytes(_ body: ByteBuffer) -> Int {
+        body.withUnsafeReadableBytes { bytes in
+            guard bytes.last == 0x0A else { return bytes.count }
+            return bytes.count >= 2 && bytes[bytes.count - 2] == 0x0D ? bytes.count - 2 : bytes.count - 1
         }
     }
 

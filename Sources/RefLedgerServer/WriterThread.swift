@@ -116,10 +116,10 @@ final class WriterThread: @unchecked Sendable {
             }
             jobs.append(Job(facts: facts, continuation: continuation))
             queuedFacts += facts.count
-            let depth = queuedFacts
+            // Set under the lock, so that the last depth set is the current one.
+            metrics.queueDepth(queuedFacts)
             condition.signal()
             condition.unlock()
-            metrics.queueDepth(depth)
         }
     }
 
@@ -179,7 +179,7 @@ final class WriterThread: @unchecked Sendable {
             let batch = Array(jobs.prefix(taken))
             jobs.removeFirst(taken)
             queuedFacts -= factCount
-            let depth = queuedFacts
+            if !batch.isEmpty { metrics.queueDepth(queuedFacts) }
             let finished = batch.isEmpty && readJobs.isEmpty && runState == .stopping
             condition.unlock()
 
@@ -188,7 +188,6 @@ final class WriterThread: @unchecked Sendable {
             for job in readJobs { job(writer.ledger, head) }
             if finished { break }
             if !batch.isEmpty {
-                metrics.queueDepth(depth)
                 process(batch, factCount: factCount)
                 snapshotIfDue()
             }

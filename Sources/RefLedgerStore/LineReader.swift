@@ -7,8 +7,8 @@ import Darwin
 /// Reads `\n`-separated lines from a file descriptor holding plain text or a zstd stream
 /// (NDJSON or `.ndjson.zst`), never keeping more than one bounded line in memory.
 ///
-/// A line longer than ``maxLineBytes`` (the newline not counted) is skipped and reported as
-/// ``Line/tooLong(byteCount:)``; reading goes on with the next line. A last line without a
+/// A line is its bytes without the newline, `\n` or `\r\n`. One longer than ``maxLineBytes`` is
+/// skipped and reported as ``Line/tooLong(byteCount:)``; reading goes on with the next line. A last line without a
 /// newline is returned as a line. The descriptor is not closed. Use on one thread at a time.
 public final class LineReader {
     /// How the input is encoded.
@@ -99,14 +99,15 @@ public final class LineReader {
                     finished = true
                     guard sawBytes else { return nil }
                     lineNumber += 1
-                    return byteCount > maxLineBytes ? .tooLong(byteCount: byteCount) : .complete(line)
+                    return ended(line, byteCount: byteCount)
                 }
             }
             sawBytes = true
             let available = UnsafeRawBufferPointer(rebasing: chunk[chunkStart..<chunkEnd])
             let newline = available.firstIndex(of: UInt8(ascii: "\n"))
             let piece = UnsafeRawBufferPointer(rebasing: available[..<(newline ?? available.endIndex)])
-            if byteCount + piece.count <= maxLineBytes {
+            // One byte over the limit is kept: a final `\r` is not counted.
+            if byteCount + piece.count <= maxLineBytes + 1 {
                 line.append(contentsOf: piece)
             } else {
                 line = []
@@ -116,9 +117,18 @@ public final class LineReader {
             if newline != nil {
                 chunkStart += 1
                 lineNumber += 1
-                return byteCount > maxLineBytes ? .tooLong(byteCount: byteCount) : .complete(line)
+                return ended(line, byteCount: byteCount)
             }
         }
+    }
+
+    /// A line read whole, without a final `\r` (it belongs to a CRLF newline, as the daemon
+    /// reads NDJSON): too long if what is left is over `maxLineBytes`.
+    private func ended(_ line: [UInt8], byteCount: Int) -> Line {
+        guard line.last == UInt8(ascii: "\r") else {
+            return byteCount > maxLineBytes ? .tooLong(byteCount: byteCount) : .complete(line)
+        }
+        return byteCount - 1 > maxLineBytes ? .tooLong(byteCount: byteCount) : .complete(Array(line.dropLast()))
     }
 
     /// Reads the next chunk; `false` at the end of the input.

@@ -38,6 +38,7 @@ struct DigestCommand: ParsableCommand {
             (seq, hash) = (Int64(head.seq), head.hashHex)
         }
         let body = JSONObject([("seq", .integer(seq)), ("hash", .string(hash))])
-        print(String(decoding: CanonicalJSON.encode(body), as: UTF8.self))
+        // The HTTP body of `GET /v1/digest`, member order included.
+        print(String(decoding: ResponseJSON.encode(.object(body)), as: UTF8.self))
     }
 }

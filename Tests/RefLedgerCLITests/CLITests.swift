@@ -58,7 +58,7 @@ func runImport(_ facts: String, in directory: TemporaryDirectory) throws -> (res
                 assert line.decode() == json.dumps(dict(event, hash=claimed), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
                 prev = hashlib.sha256((prev + "\\n" + body).encode()).hexdigest()
                 assert prev == claimed, n
-            print(json.dumps({"seq": len(lines), "hash": prev}, sort_keys=True, separators=(",", ":")))
+            print(json.dumps({"seq": len(lines), "hash": prev}, separators=(",", ":")))
             """
         let python = try runCommand("/usr/bin/env", ["python3", "-c", script, export])
         #expect(python.status == 0, "\(python.stderr)")

@@ -98,11 +98,34 @@ import Testing
             #expect(
                 lines == [
                     .complete(Array("first".utf8)), .complete([]), .tooLong(byteCount: 200_000),
-                    .complete(Array("after-long\r".utf8)), .complete(Array("last-without-newline".utf8)),
+                    .complete(Array("after-long".utf8)), .complete(Array("last-without-newline".utf8)),
                 ]
             )
             #expect(try reader.nextLine() == nil)
         }
+    }
+
+    /// A line is its bytes without its newline, `\n` or `\r\n` alike (as the daemon reads
+    /// NDJSON): a line of exactly the limit passes either way, one byte more does not.
+    @Test func aCRLFNewlineIsNotCountedTowardTheLimit() throws {
+        let directory = try TemporaryDirectory("crlf")
+        defer { directory.remove() }
+        let limit = 100
+        let full = String(repeating: "a", count: limit)
+        let text = full + "\r\n" + full + "\n" + full + "b\r\n" + full + "\r"
+        let path = directory.appending("in.ndjson")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        let reader = try LineReader(fileDescriptor: handle.fileDescriptor, maxLineBytes: limit)
+        var lines: [LineReader.Line] = []
+        while let line = try reader.nextLine() { lines.append(line) }
+        #expect(
+            lines == [
+                .complete(Array(full.utf8)), .complete(Array(full.utf8)), .tooLong(byteCount: limit + 2),
+                .complete(Array(full.utf8)),
+            ]
+        )
     }
 
     @Test func truncatedZstdInputIsAnError() throws {
