@@ -97,7 +97,11 @@ public struct Fact: Sendable, Hashable {
     var canonicalClient: [UInt8]?
 
     public init(
-        id: String, type: FactType, program: String, time: Timestamp, payload: FactPayload,
+        id: String,
+        type: FactType,
+        program: String,
+        time: Timestamp,
+        payload: FactPayload,
         clientFields: JSONObject
     ) {
         self.id = id

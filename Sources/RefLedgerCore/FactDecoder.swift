@@ -28,9 +28,14 @@ public enum FactDecoder {
                     throw LedgerError(.badJSON, "a fact must be a JSON object")
                 }
                 var fact = try decode(object: object, now: now)
-                if fact.type != .program, let count = parsed.flatMembers, let time = fact.clientFields["time"]?.stringValue {
+                if fact.type != .program, let count = parsed.flatMembers,
+                    let time = fact.clientFields["time"]?.stringValue
+                {
                     fact.canonicalClient = FlatCanonical.encode(
-                        bytes, members: UnsafeMutableBufferPointer(rebasing: members[..<count]), time: time)
+                        bytes,
+                        members: UnsafeMutableBufferPointer(rebasing: members[..<count]),
+                        time: time
+                    )
                 }
                 return fact
             }
@@ -67,12 +72,17 @@ public enum FactDecoder {
         let payload = try decodePayload(type, reader: &reader)
         guard let timeText = object["time"]?.stringValue, let time = Timestamp(rfc3339: timeText) else {
             throw LedgerError(
-                .badValue, "time must be an RFC 3339 timestamp with Z or an offset and at most 3 fraction digits",
-                field: "time")
+                .badValue,
+                "time must be an RFC 3339 timestamp with Z or an offset and at most 3 fraction digits",
+                field: "time"
+            )
         }
         guard time.millisecondsSinceEpoch <= now.millisecondsSinceEpoch + maxFutureMilliseconds else {
             throw LedgerError(
-                .futureTime, "time \(time) is more than 300 s ahead of the daemon's clock (\(now))", field: "time")
+                .futureTime,
+                "time \(time) is more than 300 s ahead of the daemon's clock (\(now))",
+                field: "time"
+            )
         }
         var clientFields = object
         if !isNormalized(timeText) { clientFields["time"] = .string(time.description) }
@@ -111,7 +121,11 @@ public enum FactDecoder {
         }
         if let type = FactType(rawValue: name) { return type }
         if DerivedType(rawValue: name) != nil {
-            throw LedgerError(.derivedType, "\(name) events are derived by the daemon and cannot be posted", field: "type")
+            throw LedgerError(
+                .derivedType,
+                "\(name) events are derived by the daemon and cannot be posted",
+                field: "type"
+            )
         }
         throw LedgerError(.unknownType, "unknown fact type \"\(name)\"", field: "type")
     }
@@ -123,13 +137,20 @@ public enum FactDecoder {
             let key = object.members[member].key
             let length = key.utf8.count
             guard let spec = allowed.firstIndex(where: { $0.length == length && $0.name == key }) else {
-                throw LedgerError(.unknownField, "unknown field \(FieldReader.join(path, key))", field: FieldReader.join(path, key))
+                throw LedgerError(
+                    .unknownField,
+                    "unknown field \(FieldReader.join(path, key))",
+                    field: FieldReader.join(path, key)
+                )
             }
             found |= 1 << UInt64(spec)
         }
         for (index, spec) in allowed.enumerated() where spec.required && found & (1 << UInt64(index)) == 0 {
             throw LedgerError(
-                .missingField, "\(FieldReader.join(path, spec.name)) is required", field: FieldReader.join(path, spec.name))
+                .missingField,
+                "\(FieldReader.join(path, spec.name)) is required",
+                field: FieldReader.join(path, spec.name)
+            )
         }
     }
 
@@ -142,39 +163,46 @@ public enum FactDecoder {
                 participant: try reader.string("participant", FieldRule.reference)!,
                 code: try reader.string("code", FieldRule.code),
                 referrerCode: try reader.string("referrer_code", FieldRule.code),
-                visitor: try reader.string("visitor", FieldRule.reference))
+                visitor: try reader.string("visitor", FieldRule.reference)
+            )
         case .invite:
             return .invite(
                 participant: try reader.string("participant", FieldRule.reference)!,
                 channel: try reader.channel("channel")!,
-                invitee: try reader.string("invitee", FieldRule.reference))
+                invitee: try reader.string("invitee", FieldRule.reference)
+            )
         case .click:
             return .click(
                 code: try reader.string("code", FieldRule.code)!,
                 visitor: try reader.string("visitor", FieldRule.reference)!,
-                channel: try reader.channel("channel"))
+                channel: try reader.channel("channel")
+            )
         case .conversion:
             return .conversion(
                 participant: try reader.string("participant", FieldRule.reference)!,
                 order: try reader.string("order", FieldRule.reference)!,
                 amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!,
-                currency: try reader.string("currency", FieldRule.currency)!)
+                currency: try reader.string("currency", FieldRule.currency)!
+            )
         case .refund:
             return .refund(
                 order: try reader.string("order", FieldRule.reference)!,
-                amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!)
+                amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!
+            )
         case .payout:
             return .payout(
                 participant: try reader.string("participant", FieldRule.reference)!,
                 payout: try reader.string("payout", FieldRule.reference)!,
                 amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!,
-                currency: try reader.string("currency", FieldRule.currency)!)
+                currency: try reader.string("currency", FieldRule.currency)!
+            )
         case .payoutSettled:
             return .payoutSettled(payout: try reader.string("payout", FieldRule.reference)!)
         case .payoutFailed:
             return .payoutFailed(
                 payout: try reader.string("payout", FieldRule.reference)!,
-                reason: try reader.string("reason", FieldRule.reason))
+                reason: try reader.string("reason", FieldRule.reason)
+            )
         }
     }
 }

@@ -23,7 +23,8 @@ public struct FieldRule: Sendable {
     }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 
@@ -83,7 +84,10 @@ struct FieldReader {
     static func integer(_ value: JSONValue, in range: ClosedRange<Int64>, field: String) throws(LedgerError) -> Int64 {
         guard case .integer(let integer) = value, range.contains(integer) else {
             throw LedgerError(
-                .badValue, "\(field) must be an integer from \(range.lowerBound) to \(range.upperBound)", field: field)
+                .badValue,
+                "\(field) must be an integer from \(range.lowerBound) to \(range.upperBound)",
+                field: field
+            )
         }
         return integer
     }
@@ -92,7 +96,11 @@ struct FieldReader {
     func channel(_ key: String) throws(LedgerError) -> Channel? {
         guard let value = object[key] else { return nil }
         guard case .string(let name) = value, let channel = Channel(rawValue: name) else {
-            throw LedgerError(.badValue, "\(field(key)) must be one of email, sms, link, social, other", field: field(key))
+            throw LedgerError(
+                .badValue,
+                "\(field(key)) must be one of email, sms, link, social, other",
+                field: field(key)
+            )
         }
         return channel
     }

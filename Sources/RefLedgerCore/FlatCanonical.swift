@@ -16,7 +16,11 @@ enum FlatCanonical {
     /// of whose members are plain and at `members`, as
     /// ``JSONParser/parse(_:recordingMembersInto:)`` found them (sorted here, in place); the
     /// value of `time` is written as `time`.
-    static func encode(_ raw: UnsafeRawBufferPointer, members: UnsafeMutableBufferPointer<Member>, time: String) -> [UInt8] {
+    static func encode(
+        _ raw: UnsafeRawBufferPointer,
+        members: UnsafeMutableBufferPointer<Member>,
+        time: String
+    ) -> [UInt8] {
         guard let base = raw.baseAddress else { preconditionFailure("a parsed object has bytes") }
         let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count)
         let count = members.count
@@ -41,7 +45,9 @@ enum FlatCanonical {
                 }
                 func put(_ range: Range<Int>, of source: UnsafeBufferPointer<UInt8>) {
                     UnsafeMutableRawPointer(output.baseAddress! + cursor).copyMemory(
-                        from: source.baseAddress! + range.lowerBound, byteCount: range.count)
+                        from: source.baseAddress! + range.lowerBound,
+                        byteCount: range.count
+                    )
                     cursor += range.count
                 }
                 put(UInt8(ascii: "{"))
@@ -83,7 +89,10 @@ enum FlatCanonical {
                 }
                 order[slot] = index
             }
-            return withUnsafeTemporaryAllocation(of: (key: Range<Int>, member: Range<Int>).self, capacity: members.count) {
+            return withUnsafeTemporaryAllocation(
+                of: (key: Range<Int>, member: Range<Int>).self,
+                capacity: members.count
+            ) {
                 spans -> [UInt8]? in
                 for position in members.indices {
                     let member = members[order[position]]
@@ -104,7 +113,8 @@ enum FlatCanonical {
     /// The object `bytes` (canonical, plain members) with the members `added[spans[i].member]`
     /// (sorted by key) merged in by key; `nil` if one of their keys is there already.
     private static func merge(
-        _ bytes: UnsafeBufferPointer<UInt8>, with added: UnsafeBufferPointer<UInt8>,
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        with added: UnsafeBufferPointer<UInt8>,
         at spans: UnsafeBufferPointer<(key: Range<Int>, member: Range<Int>)>
     ) -> [UInt8]? {
         let end = bytes.count - 1  // the closing brace
@@ -115,7 +125,9 @@ enum FlatCanonical {
             var cursor = 0
             func copy(_ source: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
                 UnsafeMutableRawPointer(output.baseAddress! + cursor).copyMemory(
-                    from: source.baseAddress! + range.lowerBound, byteCount: range.count)
+                    from: source.baseAddress! + range.lowerBound,
+                    byteCount: range.count
+                )
                 cursor += range.count
             }
             func put(_ byte: UInt8) {
@@ -188,7 +200,10 @@ enum FlatCanonical {
 
     /// Byte order of `a[x]` and `b[y]`: negative, zero or positive.
     private static func compare(
-        _ a: UnsafeBufferPointer<UInt8>, _ x: Range<Int>, _ b: UnsafeBufferPointer<UInt8>, _ y: Range<Int>
+        _ a: UnsafeBufferPointer<UInt8>,
+        _ x: Range<Int>,
+        _ b: UnsafeBufferPointer<UInt8>,
+        _ y: Range<Int>
     ) -> Int {
         let common = min(x.count, y.count)
         for offset in 0..<common where a[x.lowerBound + offset] != b[y.lowerBound + offset] {
@@ -198,7 +213,10 @@ enum FlatCanonical {
     }
 
     private static func precedes(
-        _ a: UnsafeBufferPointer<UInt8>, _ x: Range<Int>, _ b: UnsafeBufferPointer<UInt8>, _ y: Range<Int>
+        _ a: UnsafeBufferPointer<UInt8>,
+        _ x: Range<Int>,
+        _ b: UnsafeBufferPointer<UInt8>,
+        _ y: Range<Int>
     ) -> Bool {
         compare(a, x, b, y) < 0
     }

@@ -41,7 +41,8 @@ public struct JSONParser {
     /// also returns how many members it has, their byte ranges being the first that many of
     /// `members`; otherwise `nil`.
     static func parse(
-        _ bytes: UnsafeRawBufferPointer, recordingMembersInto members: UnsafeMutableBufferPointer<FlatCanonical.Member>
+        _ bytes: UnsafeRawBufferPointer,
+        recordingMembersInto members: UnsafeMutableBufferPointer<FlatCanonical.Member>
     ) throws(SyntaxError) -> (value: JSONValue, flatMembers: Int?) {
         var parser = JSONParser(bytes: bytes)
         parser.recorder = members
@@ -82,9 +83,15 @@ public struct JSONParser {
         case UInt8(ascii: "{"): return .object(try parseObject(depth: depth + 1))
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("unexpected character")
         }
@@ -135,8 +142,13 @@ public struct JSONParser {
             escaped = false
             let value = try parseValue(depth: depth)
             if depth == 1, let recorder, flat {
-                record(key: (keyOffset + 1)..<(keyEnd - 1), value: valueStart..<position, keyEscaped: keyEscaped,
-                       of: value, into: recorder)
+                record(
+                    key: (keyOffset + 1)..<(keyEnd - 1),
+                    value: valueStart..<position,
+                    keyEscaped: keyEscaped,
+                    of: value,
+                    into: recorder
+                )
             }
             members.append((key, value))
             skipWhitespace()
@@ -218,7 +230,10 @@ public struct JSONParser {
 
     /// Records a member of the top-level object, or that they are not all plain.
     private mutating func record(
-        key: Range<Int>, value range: Range<Int>, keyEscaped: Bool, of value: JSONValue,
+        key: Range<Int>,
+        value range: Range<Int>,
+        keyEscaped: Bool,
+        of value: JSONValue,
         into recorder: UnsafeMutableBufferPointer<FlatCanonical.Member>
     ) {
         let plain: Bool

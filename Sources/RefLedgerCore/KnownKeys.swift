@@ -13,7 +13,8 @@ enum KnownKeys {
     /// those of derived events; each once, in that order.
     private static let names: [String] = {
         var seen: Set<String> = []
-        return (FactDecoder.memberNames + RulesDecoder.memberNames + StoredEvent.daemonMembers.sorted()
+        return
+            (FactDecoder.memberNames + RulesDecoder.memberNames + StoredEvent.daemonMembers.sorted()
             + ["participant", "role", "amount", "currency", "available_at", "order", "reward", "cause"])
             .filter { seen.insert($0).inserted }
     }()

@@ -62,7 +62,10 @@ extension Ledger {
             ("roi", ExactDecimal.ratio(stats.referredRevenue - stats.rewardCost, stats.rewardCost)),
             ("referred_orders", .integer(stats.referredOrders)),
             ("avg_order_value", ExactDecimal.ratio(stats.referredOrderAmount, Money(stats.referredOrders))),
-            ("revenue_per_converted_referee", ExactDecimal.ratio(stats.referredRevenue, Money(stats.convertedReferees))),
+            (
+                "revenue_per_converted_referee",
+                ExactDecimal.ratio(stats.referredRevenue, Money(stats.convertedReferees))
+            ),
             ("cost_per_converted_referee", ExactDecimal.ratio(stats.rewardCost, Money(stats.convertedReferees))),
             ("time_to_convert_p50", seconds(timeToConvert.percentile(numerator: 1, denominator: 2))),
             ("time_to_convert_p90", seconds(timeToConvert.percentile(numerator: 9, denominator: 10))),

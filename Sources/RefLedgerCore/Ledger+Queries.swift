@@ -38,7 +38,11 @@ extension Ledger {
     }
 
     /// The participant view of SPEC §6, without `as_of` handling (this ledger's head is the log).
-    public func participantView(program name: String, participant id: String, at: Timestamp) throws(LedgerError)
+    public func participantView(
+        program name: String,
+        participant id: String,
+        at: Timestamp
+    ) throws(LedgerError)
         -> JSONObject
     {
         let program = try program(name)
@@ -54,7 +58,11 @@ extension Ledger {
     }
 
     /// The leaderboard of SPEC §6: rows whose value is > 0, best first, ties by participant id.
-    public func leaderboard(program name: String, by order: LeaderboardOrder, limit: Int) throws(LedgerError)
+    public func leaderboard(
+        program name: String,
+        by order: LeaderboardOrder,
+        limit: Int
+    ) throws(LedgerError)
         -> JSONObject
     {
         let program = try program(name)
@@ -83,7 +91,8 @@ extension Ledger {
                 JSONObject([
                     ("participant", .string(member.id)), ("code", .string(member.code)),
                     ("referees", .integer(member.stats.referredSignups)), ("rewards", .money(member.netRewards)),
-                ]))
+                ])
+            )
         }
         return JSONObject([("by", .string(order.rawValue)), ("rows", .array(rows))])
     }

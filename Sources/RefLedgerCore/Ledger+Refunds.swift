@@ -6,8 +6,10 @@ extension ProgramState {
         }
         guard amount <= order.amount - order.refunded else {
             throw LedgerError(
-                .overRefund, "order \(orderID) has \(order.amount - order.refunded) left to refund, not \(amount)",
-                field: "amount")
+                .overRefund,
+                "order \(orderID) has \(order.amount - order.refunded) left to refund, not \(amount)",
+                field: "amount"
+            )
         }
         let refunded = order.refunded + amount
         orders[orderID]!.refunded = refunded
@@ -16,7 +18,8 @@ extension ProgramState {
         for link in order.rewards {
             let reward = participants[link.participant]!.rewards[link.index]
             let target = Int64(
-                (2 * Int128(reward.amount) * Int128(refunded) + Int128(order.amount)) / (2 * Int128(order.amount)))
+                (2 * Int128(reward.amount) * Int128(refunded) + Int128(order.amount)) / (2 * Int128(order.amount))
+            )
             let reversal = target - reward.reversed
             guard reversal > 0 else { continue }
             context.derive(
@@ -25,7 +28,8 @@ extension ProgramState {
                     ("participant", .string(link.participant)), ("reward", .string(reward.id)),
                     ("amount", .integer(reversal)), ("currency", .string(rules.currency)),
                     ("order", .string(orderID)),
-                ])
+                ]
+            )
             participants[link.participant]!.rewards[link.index].reversed += reversal
             participants[link.participant]!.netRewards -= Money(reversal)
             if let referrer { adjustStats(of: referrer) { $0.rewardCost -= Money(reversal) } }
@@ -50,7 +54,11 @@ extension ProgramState {
 
     /// Reserves `amount` of the participant's available balance at the payout's time.
     mutating func payout(
-        participant id: String, payout payoutID: String, amount: Int64, currency: String, at time: Timestamp
+        participant id: String,
+        payout payoutID: String,
+        amount: Int64,
+        currency: String,
+        at time: Timestamp
     ) throws(LedgerError) {
         guard participants[id] != nil else { throw Ledger.unknownParticipant(id) }
         guard payouts[payoutID] == nil else {
@@ -58,13 +66,18 @@ extension ProgramState {
         }
         guard currency == rules.currency else {
             throw LedgerError(
-                .currencyMismatch, "program \(name) is in \(rules.currency), not \(currency)", field: "currency")
+                .currencyMismatch,
+                "program \(name) is in \(rules.currency), not \(currency)",
+                field: "currency"
+            )
         }
         let available = balance(of: id, at: time)!.available
         guard Money(amount) <= available else {
             throw LedgerError(
-                .insufficientFunds, "participant \(id) has \(available) available at \(time), not \(amount)",
-                field: "amount")
+                .insufficientFunds,
+                "participant \(id) has \(available) available at \(time), not \(amount)",
+                field: "amount"
+            )
         }
         payouts[payoutID] = Payout(participant: id, amount: amount, state: .open)
         participants[id]!.reserved += Money(amount)
@@ -77,8 +90,10 @@ extension ProgramState {
         }
         guard payout.state == .open else {
             throw LedgerError(
-                .payoutFinished, "payout \(payoutID) is already \(payout.state == .settled ? "settled" : "failed")",
-                field: "payout")
+                .payoutFinished,
+                "payout \(payoutID) is already \(payout.state == .settled ? "settled" : "failed")",
+                field: "payout"
+            )
         }
         payouts[payoutID]!.state = settled ? .settled : .failed
         participants[payout.participant]!.reserved -= Money(payout.amount)

@@ -43,13 +43,24 @@ extension ProgramState {
         let referrerAmount = Self.value(of: referrerShape(qualifying: qualifying), amount: nil)
         grant(referrerAmount, to: referrer, role: .referrer, order: nil, costTo: referrer, context: &context)
         if let shape = rules.refereeReward {
-            grant(Self.value(of: shape, amount: nil), to: referee, role: .referee, order: nil, costTo: referrer, context: &context)
+            grant(
+                Self.value(of: shape, amount: nil),
+                to: referee,
+                role: .referee,
+                order: nil,
+                costTo: referrer,
+                context: &context
+            )
         }
     }
 
     /// A referee's purchase: checks, then rewards per the trigger.
     mutating func convert(
-        participant id: String, order orderID: String, amount: Int64, currency: String, context: inout Derivation
+        participant id: String,
+        order orderID: String,
+        amount: Int64,
+        currency: String,
+        context: inout Derivation
     ) throws(LedgerError) {
         guard let member = participants[id] else { throw Ledger.unknownParticipant(id) }
         guard orders[orderID] == nil else {
@@ -57,7 +68,10 @@ extension ProgramState {
         }
         guard currency == rules.currency else {
             throw LedgerError(
-                .currencyMismatch, "program \(name) is in \(rules.currency), not \(currency)", field: "currency")
+                .currencyMismatch,
+                "program \(name) is in \(rules.currency), not \(currency)",
+                field: "currency"
+            )
         }
         let isFirst = member.firstConversionTime == nil
         orders[orderID] = Order(participant: id, amount: amount)
@@ -85,12 +99,26 @@ extension ProgramState {
         let referrerAmount = Self.value(of: referrerShape(qualifying: qualifying), amount: amount)
         grant(referrerAmount, to: referrer, role: .referrer, order: orderID, costTo: referrer, context: &context)
         if let shape = rules.refereeReward {
-            grant(Self.value(of: shape, amount: amount), to: id, role: .referee, order: orderID, costTo: referrer, context: &context)
+            grant(
+                Self.value(of: shape, amount: amount),
+                to: id,
+                role: .referee,
+                order: orderID,
+                costTo: referrer,
+                context: &context
+            )
         }
         var ancestor = participants[referrer]!.referrer
         for (index, bps) in rules.levelsBps.enumerated() {
             guard let beneficiary = ancestor else { break }
-            grant(Self.percent(amount, bps: bps), to: beneficiary, role: .level(index + 2), order: orderID, costTo: referrer, context: &context)
+            grant(
+                Self.percent(amount, bps: bps),
+                to: beneficiary,
+                role: .level(index + 2),
+                order: orderID,
+                costTo: referrer,
+                context: &context
+            )
             ancestor = participants[beneficiary]!.referrer
         }
     }
@@ -98,7 +126,11 @@ extension ProgramState {
     /// Derives a reward of `amount` (cut by the cap where it applies) unless it comes to 0.
     /// `costTo` is the cohort member whose referee caused it (metrics' reward_cost).
     mutating func grant(
-        _ amount: Int64, to beneficiary: String, role: RewardRole, order: String?, costTo member: String,
+        _ amount: Int64,
+        to beneficiary: String,
+        role: RewardRole,
+        order: String?,
+        costTo member: String,
         context: inout Derivation
     ) {
         var amount = amount

@@ -10,11 +10,19 @@ public enum Attribution: String, Sendable, CaseIterable {
 extension ProgramState {
     /// A participant joins: uniqueness checks, its code, attribution, signup-triggered rewards.
     mutating func signup(
-        participant id: String, code: String?, referrerCode: String?, visitor: String?,
-        context: inout Derivation, sha256: Ledger.Hasher
+        participant id: String,
+        code: String?,
+        referrerCode: String?,
+        visitor: String?,
+        context: inout Derivation,
+        sha256: Ledger.Hasher
     ) throws(LedgerError) {
         guard participants[id] == nil else {
-            throw LedgerError(.participantExists, "participant \(id) already signed up in \(name)", field: "participant")
+            throw LedgerError(
+                .participantExists,
+                "participant \(id) already signed up in \(name)",
+                field: "participant"
+            )
         }
         if let code, codeOwners[code.asciiLowercased] != nil {
             throw LedgerError(.codeTaken, "code \(code) is taken in \(name)", field: "code")
@@ -99,7 +107,9 @@ extension ProgramState {
         for byte in digest.prefix(5) { bits = bits << 8 | UInt64(byte) }
         // Eight symbols: a small string, built in place.
         let base = String(unsafeUninitializedCapacity: 8) { symbols in
-            for position in 0..<8 { symbols[position] = Self.crockford[Int((bits >> UInt64(35 - 5 * position)) & 0x1F)] }
+            for position in 0..<8 {
+                symbols[position] = Self.crockford[Int((bits >> UInt64(35 - 5 * position)) & 0x1F)]
+            }
             return 8
         }
         guard codeOwners[base.asciiLowercased] != nil else { return base }

@@ -40,7 +40,8 @@ extension Ledger {
     /// Runs two pieces of work and returns once both have returned: on two threads, or one
     /// after the other. Decoding a snapshot reads the two large sections of each program
     /// (the participants, and the codes, clicks, orders and payouts that refer to them) so.
-    public typealias Fork = @Sendable (_ first: @escaping @Sendable () -> Void, _ second: @escaping @Sendable () -> Void)
+    public typealias Fork =
+        @Sendable (_ first: @escaping @Sendable () -> Void, _ second: @escaping @Sendable () -> Void)
         -> Void
 
     /// A ``Fork`` that runs the second piece of work after the first, on the calling thread.
@@ -55,7 +56,8 @@ extension Ledger {
     /// - Throws: ``SnapshotError`` for bytes that are truncated, damaged, of another format
     ///   version, or describe an inconsistent state (a reference to a participant, reward or
     ///   click owner that is not there, keys out of order). It never traps on any input.
-    public init(snapshot bytes: [UInt8], sha256: @escaping Hasher, fork: Fork = oneAfterTheOther) throws(SnapshotError) {
+    public init(snapshot bytes: [UInt8], sha256: @escaping Hasher, fork: Fork = oneAfterTheOther) throws(SnapshotError)
+    {
         self.init(sha256: sha256)
         let result = bytes.withUnsafeBytes { buffer in
             Result { () throws(SnapshotError) in try self.read(SnapshotDecoder(buffer), fork: fork) }
@@ -64,7 +66,8 @@ extension Ledger {
     }
 
     /// The head and programs of a snapshot.
-    private func read(_ decoder: SnapshotDecoder, fork: Fork) throws(SnapshotError) -> (UInt64, [String: ProgramState]) {
+    private func read(_ decoder: SnapshotDecoder, fork: Fork) throws(SnapshotError) -> (UInt64, [String: ProgramState])
+    {
         var decoder = decoder
         for byte in Self.snapshotMagic {
             guard try decoder.byte() == byte else { throw decoder.damage("not a ledger snapshot") }
@@ -219,7 +222,11 @@ extension ProgramState {
         participants.reserveCapacity(ids.count)
         for index in ids.indices {
             participants[ids[index]] = try Participant(
-                from: &decoder, id: ids[index], rewardCount: rewardCounts[index], ids: ids)
+                from: &decoder,
+                id: ids[index],
+                rewardCount: rewardCounts[index],
+                ids: ids
+            )
         }
         try decoder.expectEnd(of: "the participants")
         return participants
@@ -291,7 +298,9 @@ final class ForkResult<Value: Sendable>: @unchecked Sendable {
     func set(_ body: () throws(Ledger.SnapshotError) -> Value) { result = Result(catching: body) }
 
     func get() throws(Ledger.SnapshotError) -> Value {
-        guard let result else { throw Ledger.SnapshotError(offset: 0, reason: "the fork did not run every piece of work") }
+        guard let result else {
+            throw Ledger.SnapshotError(offset: 0, reason: "the fork did not run every piece of work")
+        }
         return try result.get()
     }
 }

@@ -54,7 +54,8 @@ public struct Ledger: Sendable {
                 throw LedgerError(
                     .currencyMismatch,
                     "program \(fact.program) is in \(program.rules.currency); its currency cannot change to \(rules.currency)",
-                    field: "rules.currency")
+                    field: "rules.currency"
+                )
             }
             program.rules = rules
             programs[fact.program] = program
@@ -137,8 +138,13 @@ extension ProgramState {
         case .program: break
         case .signup(let participant, let code, let referrerCode, let visitor):
             try signup(
-                participant: participant, code: code, referrerCode: referrerCode, visitor: visitor,
-                context: &context, sha256: sha256)
+                participant: participant,
+                code: code,
+                referrerCode: referrerCode,
+                visitor: visitor,
+                context: &context,
+                sha256: sha256
+            )
         case .invite(let participant, _, _):
             guard participants[participant] != nil else { throw Ledger.unknownParticipant(participant) }
             adjustStats(of: participant) { $0.invites += 1 }
@@ -150,12 +156,22 @@ extension ProgramState {
             adjustStats(of: owner) { $0.clicks += 1 }
         case .conversion(let participant, let order, let amount, let currency):
             try convert(
-                participant: participant, order: order, amount: amount, currency: currency, context: &context)
+                participant: participant,
+                order: order,
+                amount: amount,
+                currency: currency,
+                context: &context
+            )
         case .refund(let order, let amount):
             try refund(order: order, amount: amount, context: &context)
         case .payout(let participant, let payout, let amount, let currency):
             try self.payout(
-                participant: participant, payout: payout, amount: amount, currency: currency, at: fact.time)
+                participant: participant,
+                payout: payout,
+                amount: amount,
+                currency: currency,
+                at: fact.time
+            )
         case .payoutSettled(let payout):
             try finishPayout(payout, settled: true)
         case .payoutFailed(let payout, _):

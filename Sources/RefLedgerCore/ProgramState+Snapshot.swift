@@ -22,11 +22,17 @@ extension Participant {
     }
 
     /// Reads what ``encode(into:referrer:)`` wrote; the referrer is an index into `ids`.
-    init(from decoder: inout SnapshotDecoder, id: String, rewardCount: Int, ids: [String]) throws(Ledger.SnapshotError) {
+    init(from decoder: inout SnapshotDecoder, id: String, rewardCount: Int, ids: [String]) throws(Ledger.SnapshotError)
+    {
         let code = try decoder.string()
         let referrer = try decoder.reference(into: ids.count).map { ids[$0] }
         self.init(
-            id: id, code: code, referrer: referrer, signupTime: try decoder.time(), visitor: try decoder.optionalString())
+            id: id,
+            code: code,
+            referrer: referrer,
+            signupTime: try decoder.time(),
+            visitor: try decoder.optionalString()
+        )
         firstConversionTime = try decoder.optionalTime()
         capAccrued = try decoder.nonNegativeMoney()
         netRewards = try decoder.money()
@@ -35,7 +41,9 @@ extension Participant {
             let rewardID = try decoder.string()
             let amount = try decoder.amount()
             let reversed = try decoder.amount()
-            rewards.append(RewardEntry(id: rewardID, amount: amount, reversed: reversed, availableAt: try decoder.time()))
+            rewards.append(
+                RewardEntry(id: rewardID, amount: amount, reversed: reversed, availableAt: try decoder.time())
+            )
         }
         reserved = try decoder.nonNegativeMoney()
         paid = try decoder.nonNegativeMoney()
@@ -113,7 +121,9 @@ extension Rules {
         let tierCount = try decoder.count(minimumBytes: 3)
         for _ in 0..<tierCount {
             let minReferrals = try decoder.integer(in: 1...JSONValue.maxInteger)
-            guard let reward = try RewardShape.decode(from: &decoder) else { throw decoder.damage("tier without a reward") }
+            guard let reward = try RewardShape.decode(from: &decoder) else {
+                throw decoder.damage("tier without a reward")
+            }
             tiers.append(Tier(minReferrals: minReferrals, reward: reward))
         }
         let levelCount = try decoder.count()

@@ -47,7 +47,8 @@ public struct Query: Sendable, Hashable {
                 }
                 by = order
             case "limit":
-                guard value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let number = Int(value), (1...1000).contains(number)
+                guard value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let number = Int(value),
+                    (1...1000).contains(number)
                 else {
                     throw LedgerError(.badValue, "limit must be an integer from 1 to 1000", field: "limit")
                 }

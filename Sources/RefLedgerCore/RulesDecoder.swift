@@ -28,8 +28,10 @@ enum RulesDecoder {
         if let value = object["trigger"] {
             guard case .string(let name) = value, let parsed = Trigger(rawValue: name) else {
                 throw LedgerError(
-                    .badValue, "\(reader.field("trigger")) must be signup, first_conversion or every_conversion",
-                    field: reader.field("trigger"))
+                    .badValue,
+                    "\(reader.field("trigger")) must be signup, first_conversion or every_conversion",
+                    field: reader.field("trigger")
+                )
             }
             trigger = parsed
         }
@@ -80,12 +82,17 @@ enum RulesDecoder {
             }
             try FactDecoder.checkUnknownAndMissing(object, allowed: tierFields, path: tierPath)
             let minimum = try FieldReader.integer(
-                object["min_referrals"]!, in: 1...JSONValue.maxInteger, field: tierPath + ".min_referrals")
+                object["min_referrals"]!,
+                in: 1...JSONValue.maxInteger,
+                field: tierPath + ".min_referrals"
+            )
             let reward = try shape(object, path: tierPath)
             if tiers.contains(where: { $0.minReferrals == minimum }) {
                 throw LedgerError(
-                    .badValue, "\(tierPath).min_referrals \(minimum) repeats another tier's; they must be distinct",
-                    field: tierPath + ".min_referrals")
+                    .badValue,
+                    "\(tierPath).min_referrals \(minimum) repeats another tier's; they must be distinct",
+                    field: tierPath + ".min_referrals"
+                )
             }
             tiers.append(Tier(minReferrals: minimum, reward: reward))
         }

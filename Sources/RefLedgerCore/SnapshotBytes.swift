@@ -136,7 +136,9 @@ struct SnapshotDecoder {
 
     /// An unsigned LEB128 varint of at most `Value.bitWidth` bits.
     @inline(__always)
-    private mutating func varint<Value: FixedWidthInteger & UnsignedInteger>(_: Value.Type)
+    private mutating func varint<Value: FixedWidthInteger & UnsignedInteger>(
+        _: Value.Type
+    )
         throws(Ledger.SnapshotError) -> Value
     {
         var result: Value = 0

@@ -141,7 +141,10 @@ final class ChainHasher {
     }
 
     /// Where `prev` goes in `body` (``JSONMembers/insertionPoint(for:in:validatingRest:)``).
-    static func prevInsertionPoint(in body: UnsafeRawBufferPointer, validating: Bool = true)
+    static func prevInsertionPoint(
+        in body: UnsafeRawBufferPointer,
+        validating: Bool = true
+    )
         throws(JSONMembers.Malformed) -> JSONMembers.InsertionPoint
     {
         try JSONMembers.insertionPoint(for: UnsafeRawBufferPointer(prevKey), in: body, validatingRest: validating)
@@ -149,7 +152,11 @@ final class ChainHasher {
 
     /// SHA-256 of `hex(prevHash) + "\n" + body-with-"prev"-inserted`, `prev` going at
     /// `point` (from ``prevInsertionPoint(in:validating:)``).
-    func hash(prevHash: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, at point: JSONMembers.InsertionPoint)
+    func hash(
+        prevHash: UnsafeRawBufferPointer,
+        body: UnsafeRawBufferPointer,
+        at point: JSONMembers.InsertionPoint
+    )
         -> SHA256.Digest
     {
         precondition(prevHash.count == Chain.hashByteCount, "prev hash must be 32 bytes")

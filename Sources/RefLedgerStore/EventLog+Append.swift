@@ -64,7 +64,10 @@ extension EventLog {
     }
 
     /// Runs `body` on the UTF-8 of `text`, in place when it is stored contiguously.
-    private static func withUTF8<Result>(_ text: String, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows
+    private static func withUTF8<Result>(
+        _ text: String,
+        _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows
         -> Result
     {
         var text = text
@@ -110,7 +113,8 @@ extension EventLog {
         var values = [[UInt8]](repeating: [], count: count)
         var points = [JSONMembers.InsertionPoint](
             repeating: JSONMembers.InsertionPoint(offset: 0, needsLeadingComma: false, needsTrailingComma: false),
-            count: count)
+            count: count
+        )
         let workers = writer.compressors.count
         if workers == 1 || count < Self.parallelEncodingThreshold {
             for index in 0..<count {
@@ -134,7 +138,10 @@ extension EventLog {
                         for index in stride(from: slice * count / slices, to: (slice + 1) * count / slices, by: 1) {
                             do {
                                 (pointOutput.slots[index], output.slots[index]) = try Self.prepare(
-                                    batch[index], writer: writer, compressor: taken)
+                                    batch[index],
+                                    writer: writer,
+                                    compressor: taken
+                                )
                             } catch {
                                 failures.withLock { $0.append((index, error)) }
                                 return
@@ -150,7 +157,9 @@ extension EventLog {
         var prevHash = head.hash
         for index in 0..<count {
             let digest = prevHash.withUnsafeBytes { prev in
-                batch[index].body.withUnsafeBytes { body in writer.hasher.hash(prevHash: prev, body: body, at: points[index]) }
+                batch[index].body.withUnsafeBytes { body in
+                    writer.hasher.hash(prevHash: prev, body: body, at: points[index])
+                }
             }
             let hash = digest.bytes
             links.append(Link(seq: batch[index].seq, hash: hash, prevHash: prevHash))
@@ -162,7 +171,11 @@ extension EventLog {
 
     /// Checks an entry's body, finds where its `prev` goes, and compresses it into a `log`
     /// value (hash still zero) with compressor number `compressor`.
-    private static func prepare(_ entry: Entry, writer: WriterState, compressor: Int) throws(StoreError)
+    private static func prepare(
+        _ entry: Entry,
+        writer: WriterState,
+        compressor: Int
+    ) throws(StoreError)
         -> (JSONMembers.InsertionPoint, [UInt8])
     {
         let point = try prevInsertionPoint(entry.body, seq: entry.seq)

@@ -128,7 +128,9 @@ extension EventLog {
         init(compressionLevel: Int32) throws(StoreError) {
             let workers = min(4, Parallel.workers)
             do {
-                compressors = try (0..<workers).map { _ throws(ZstdError) in try Zstd.Compressor(level: compressionLevel) }
+                compressors = try (0..<workers).map { _ throws(ZstdError) in
+                    try Zstd.Compressor(level: compressionLevel)
+                }
             } catch {
                 throw StoreError.zstd(error, "creating the compressor")
             }
@@ -147,7 +149,12 @@ extension EventLog {
             var value: [UInt8] = []
             value.reserveCapacity(RecordFormat.prefixByteCount + body.count)
             let codec: RecordFormat.Codec = dictionaryID == nil ? .zstd : .zstdDictionary
-            RecordFormat.appendPrefix(codec: codec, dictionaryID: dictionaryID ?? 0, hash: Chain.genesisHash, to: &value)
+            RecordFormat.appendPrefix(
+                codec: codec,
+                dictionaryID: dictionaryID ?? 0,
+                hash: Chain.genesisHash,
+                to: &value
+            )
             var failure: ZstdError?
             body.withUnsafeBytes { bytes in
                 do throws(ZstdError) { try compressor.compress(bytes, appendingTo: &value) } catch { failure = error }

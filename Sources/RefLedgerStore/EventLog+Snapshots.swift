@@ -74,7 +74,10 @@ extension EventLog {
         try commitWrite { txn, handles in
             guard let snapshots = handles.snapshots else { throw StoreError(.readOnly, "no snapshots database") }
             guard seq <= (try Self.decodeHead(try txn.get(handles.meta, key: MetaKey.head))).seq else {
-                throw StoreError(.invalidArgument, "the log does not hold seq \(seq) yet; snapshots are of committed state")
+                throw StoreError(
+                    .invalidArgument,
+                    "the log does not hold seq \(seq) yet; snapshots are of committed state"
+                )
             }
             let hash = try storedHash(at: seq, txn: txn, handles: handles)
             value.replaceSubrange(1..<SnapshotFormat.prefixByteCount, with: hash)
@@ -131,7 +134,9 @@ extension EventLog {
                 throw StoreError(.corrupted, "snapshot at seq \(seq) has an unknown format or is truncated")
             }
             guard seq <= (try Self.decodeHead(try txn.get(handles.meta, key: MetaKey.head))).seq,
-                try storedHash(at: seq, txn: txn, handles: handles).elementsEqual(value[1..<SnapshotFormat.prefixByteCount])
+                try storedHash(at: seq, txn: txn, handles: handles).elementsEqual(
+                    value[1..<SnapshotFormat.prefixByteCount]
+                )
             else {
                 throw StoreError(.corrupted, "snapshot at seq \(seq) does not match the log's hash at that seq")
             }

@@ -47,7 +47,8 @@ public struct Importer {
         guard case .object(let object)? = try? JSONParser.parse(line) else { return false }
         func isHash(_ value: JSONValue?) -> Bool {
             guard let text = value?.stringValue else { return false }
-            return text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+            return text.utf8.count == 64
+                && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
         }
         return object["seq"]?.integerValue != nil && isHash(object["prev"]) && isHash(object["hash"])
             && object["recorded_at"]?.stringValue != nil
@@ -56,7 +57,9 @@ public struct Importer {
     /// Imports `reader` into `log`: stored events if its first non-blank line is one, else
     /// facts. Returns the summary and whether the input was stored events.
     public func run(
-        from reader: LineReader, into log: EventLog, onRejection: (Rejection) -> Void,
+        from reader: LineReader,
+        into log: EventLog,
+        onRejection: (Rejection) -> Void,
         progress: (Int) -> Void = { _ in }
     ) throws -> (summary: Summary, storedEvents: Bool) {
         var lines = Lines(reader: reader)
@@ -103,7 +106,9 @@ public struct Importer {
     /// Imports facts: each line decoded and applied in order; rejected lines are reported to
     /// `onRejection` and store nothing.
     public func importFacts(
-        from lines: inout Lines, into writer: LedgerWriter, onRejection: (Rejection) -> Void,
+        from lines: inout Lines,
+        into writer: LedgerWriter,
+        onRejection: (Rejection) -> Void,
         progress: (Int) -> Void = { _ in }
     ) throws -> Summary {
         var summary = Summary()
@@ -113,10 +118,12 @@ public struct Importer {
         var run: [RunLine] = []
         var decoding: (lines: [RunLine], decoded: Ahead<[Result<Fact, LedgerError>]>)?
         func judge(_ lines: [RunLine], _ decodedRun: [Result<Fact, LedgerError>]) throws {
-            try writer.prefetch(ids: decodedRun.compactMap { decoded in
-                guard case .success(let fact) = decoded else { return nil }
-                return fact.id
-            })
+            try writer.prefetch(
+                ids: decodedRun.compactMap { decoded in
+                    guard case .success(let fact) = decoded else { return nil }
+                    return fact.id
+                }
+            )
             for index in lines.indices {
                 let (number, recordedAt) = (lines[index].number, lines[index].recordedAt)
                 let outcome: LedgerWriter.Outcome
@@ -154,7 +161,9 @@ public struct Importer {
             case .tooLong(let count):
                 summary.lines += 1
                 let error = LedgerError(
-                    .tooLarge, "a fact may be at most \(FactDecoder.maxFactBytes) bytes; this line has \(count)")
+                    .tooLarge,
+                    "a fact may be at most \(FactDecoder.maxFactBytes) bytes; this line has \(count)"
+                )
                 run.append((number, .failure(error), now))
             case .complete(let bytes):
                 if Self.isBlank(bytes) { continue }
@@ -190,7 +199,9 @@ public struct Importer {
     /// `recorded_at`, and the fact, its decisions, its derived events, `prev` and `hash` must
     /// all equal the input's; the first difference stops the import.
     public func importStored(
-        from lines: inout Lines, into log: EventLog, progress: (Int) -> Void = { _ in }
+        from lines: inout Lines,
+        into log: EventLog,
+        progress: (Int) -> Void = { _ in }
     ) throws -> Summary {
         var summary = Summary()
         var replay = LedgerReplay(ledger: try LedgerReplay.restore(log).ledger)
@@ -219,7 +230,10 @@ public struct Importer {
                 rederived = expected.removeFirst()
             } else {
                 guard expected.isEmpty else {
-                    throw Mismatch(line: number, message: "expected derived event \(expected[0].id) before \(stored.id)")
+                    throw Mismatch(
+                        line: number,
+                        message: "expected derived event \(expected[0].id) before \(stored.id)"
+                    )
                 }
                 let step: LedgerReplay.Step
                 do {
@@ -237,7 +251,8 @@ public struct Importer {
                     line: number,
                     message: "seq \(stored.seq) differs from what the ledger derives: stored "
                         + String(decoding: stored.canonicalBody(), as: UTF8.self) + ", derived "
-                        + String(decoding: body, as: UTF8.self))
+                        + String(decoding: body, as: UTF8.self)
+                )
             }
             guard claimedPrev == prevHash else {
                 throw Mismatch(line: number, message: "seq \(stored.seq): prev does not match the previous hash")

@@ -27,7 +27,10 @@ public struct LedgerReplay {
     ///   a log that no valid history produces.
     public mutating func apply(stored: StoredEvent) throws(LedgerError) -> Step {
         guard stored.seq == ledger.head + 1 else {
-            throw LedgerError(.badValue, "stored fact \(stored.id) is at seq \(stored.seq); the ledger expects \(ledger.head + 1)")
+            throw LedgerError(
+                .badValue,
+                "stored fact \(stored.id) is at seq \(stored.seq); the ledger expects \(ledger.head + 1)"
+            )
         }
         let fact = try Self.fact(of: stored)
         guard let recordedText = stored.fields["recorded_at"]?.stringValue,
@@ -87,7 +90,10 @@ public struct LedgerReplay {
     ///
     /// - Returns: the ledger and how it was rebuilt. Keep the ledger alone: a report holds
     ///   no copy of it.
-    public static func restore(_ log: EventLog, through last: UInt64? = nil) throws -> (
+    public static func restore(
+        _ log: EventLog,
+        through last: UInt64? = nil
+    ) throws -> (
         ledger: Ledger, report: RestoreReport
     ) {
         let end = min(last ?? .max, try log.head().seq)
@@ -99,9 +105,16 @@ public struct LedgerReplay {
             onDamaged: { seq, error in report.skipped.append(SkippedSnapshot(seq: seq, reason: error.message)) }
         ) {
             do {
-                let ledger = try Ledger(snapshot: snapshot.state, sha256: Ledger.standardHasher, fork: Ledger.onTwoThreads)
+                let ledger = try Ledger(
+                    snapshot: snapshot.state,
+                    sha256: Ledger.standardHasher,
+                    fork: Ledger.onTwoThreads
+                )
                 guard ledger.head == snapshot.seq else {
-                    throw Ledger.SnapshotError(offset: 0, reason: "its state is at seq \(ledger.head), not \(snapshot.seq)")
+                    throw Ledger.SnapshotError(
+                        offset: 0,
+                        reason: "its state is at seq \(ledger.head), not \(snapshot.seq)"
+                    )
                 }
                 replay = LedgerReplay(ledger: ledger)
                 report.snapshotSeq = snapshot.seq

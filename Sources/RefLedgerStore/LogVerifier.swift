@@ -82,8 +82,10 @@ public struct LogVerifier {
                 let body = rederived.canonicalBody()
                 if body != record.body {
                     problem(
-                        "seq \(record.seq): stored " + String(decoding: record.body, as: UTF8.self) + " but a fresh ledger derives "
-                            + String(decoding: body, as: UTF8.self))
+                        "seq \(record.seq): stored " + String(decoding: record.body, as: UTF8.self)
+                            + " but a fresh ledger derives "
+                            + String(decoding: body, as: UTF8.self)
+                    )
                 }
             }
         }

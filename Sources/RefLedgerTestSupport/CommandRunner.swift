@@ -18,7 +18,8 @@ public struct CommandResult: Sendable {
 public func runCommand(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(
-        fileURLWithPath: executable.hasPrefix("/") ? executable : productsDirectory + "/" + executable)
+        fileURLWithPath: executable.hasPrefix("/") ? executable : productsDirectory + "/" + executable
+    )
     process.arguments = arguments
     let stdout = Pipe()
     let stderr = Pipe()

@@ -170,7 +170,9 @@ struct IngestBenchmark {
                 "every_events": snapshotEvery, "taken": Int(afterB["refledger_snapshot_stall_seconds_count"]),
                 "writer_stall_seconds_mean": Bench.round(
                     afterB["refledger_snapshot_stall_seconds_sum"]
-                        / max(1, afterB["refledger_snapshot_stall_seconds_count"]), 3),
+                        / max(1, afterB["refledger_snapshot_stall_seconds_count"]),
+                    3
+                ),
                 "last_seq": Int(afterB["refledger_snapshot_seq"]),
                 "last_stored_bytes": Int(afterB["refledger_snapshot_bytes"]),
                 "last_state_bytes": Int(afterB["refledger_snapshot_state_bytes"]),
@@ -240,7 +242,9 @@ struct IngestBenchmark {
         let decodeSeconds = try Bench.time {
             decoded = try Ledger(snapshot: state, sha256: Ledger.standardHasher, fork: Ledger.onTwoThreads)
         }
-        guard decoded?.snapshotBytes() == state else { throw BenchFailure(description: "the snapshot does not round-trip") }
+        guard decoded?.snapshotBytes() == state else {
+            throw BenchFailure(description: "the snapshot does not round-trip")
+        }
         var report: LedgerReplay.RestoreReport?
         let restoreSeconds = try Bench.time { report = try LedgerReplay.restore(log).report }
         return [

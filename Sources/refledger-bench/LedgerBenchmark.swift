@@ -26,7 +26,9 @@ struct LedgerBenchmark {
         var facts: [Fact] = []
         facts.reserveCapacity(lines.count)
         let decodeSeconds = Bench.time {
-            for line in lines { if let fact = try? FactDecoder.decode(Array(line.utf8), now: now) { facts.append(fact) } }
+            for line in lines {
+                if let fact = try? FactDecoder.decode(Array(line.utf8), now: now) { facts.append(fact) }
+            }
         }
         var ledger = Ledger.standard()
         var accepted = 0
@@ -83,7 +85,11 @@ struct LedgerBenchmark {
             metricsMicros.append(Double(Bench.now() - start) / 1000)
             let participant = participants[index % max(1, participants.count)]
             let start2 = Bench.now()
-            _ = try Query(kind: .participant(program: program, id: participant)).answer(from: writer.ledger, seq: head, now: now)
+            _ = try Query(kind: .participant(program: program, id: participant)).answer(
+                from: writer.ledger,
+                seq: head,
+                now: now
+            )
             participantMicros.append(Double(Bench.now() - start2) / 1000)
         }
         log.close()
@@ -104,10 +110,14 @@ struct LedgerBenchmark {
             "verify_events_per_s": Bench.round(Double(head) / verifySeconds),
             "verify_ok": report?.isValid ?? false,
             "query_program": program,
-            "metrics_latency_us": ["p50": Bench.round(Bench.percentile(&metricsMicros, 0.5)),
-                                   "p99": Bench.round(Bench.percentile(&metricsMicros, 0.99))],
-            "participant_latency_us": ["p50": Bench.round(Bench.percentile(&participantMicros, 0.5)),
-                                       "p99": Bench.round(Bench.percentile(&participantMicros, 0.99))],
+            "metrics_latency_us": [
+                "p50": Bench.round(Bench.percentile(&metricsMicros, 0.5)),
+                "p99": Bench.round(Bench.percentile(&metricsMicros, 0.99)),
+            ],
+            "participant_latency_us": [
+                "p50": Bench.round(Bench.percentile(&participantMicros, 0.5)),
+                "p99": Bench.round(Bench.percentile(&participantMicros, 0.99)),
+            ],
             "rss_bytes": Bench.residentBytes(),
             "targets": ["apply_facts_per_s": 1_000_000, "import_facts_per_s": 200_000, "query_p99_us": 1000],
         ]

@@ -25,13 +25,17 @@ struct StoreBenchmark {
             let line: String
             switch random.next() % 4 {
             case 0:
-                line = #"{"id":"evt-\#(index)","type":"invite","program":"spring-promo","time":"\#(time)","participant":"\#(participant)","channel":"email","invitee":"h-\#(random.next() % 1_000_000_000)"}"#
+                line =
+                    #"{"id":"evt-\#(index)","type":"invite","program":"spring-promo","time":"\#(time)","participant":"\#(participant)","channel":"email","invitee":"h-\#(random.next() % 1_000_000_000)"}"#
             case 1:
-                line = #"{"id":"evt-\#(index)","type":"click","program":"spring-promo","time":"\#(time)","code":"C\#(random.next() % 100_000)X","visitor":"v-\#(random.next() % 10_000_000)","channel":"link"}"#
+                line =
+                    #"{"id":"evt-\#(index)","type":"click","program":"spring-promo","time":"\#(time)","code":"C\#(random.next() % 100_000)X","visitor":"v-\#(random.next() % 10_000_000)","channel":"link"}"#
             case 2:
-                line = #"{"id":"evt-\#(index)","type":"signup","program":"spring-promo","time":"\#(time)","participant":"\#(participant)-\#(index)","referrer_code":"C\#(random.next() % 100_000)X","visitor":"v-\#(random.next() % 10_000_000)"}"#
+                line =
+                    #"{"id":"evt-\#(index)","type":"signup","program":"spring-promo","time":"\#(time)","participant":"\#(participant)-\#(index)","referrer_code":"C\#(random.next() % 100_000)X","visitor":"v-\#(random.next() % 10_000_000)"}"#
             default:
-                line = #"{"id":"evt-\#(index)","type":"conversion","program":"spring-promo","time":"\#(time)","participant":"\#(participant)","order":"ord-\#(index)","amount":\#(500 + random.next() % 50_000),"currency":"USD"}"#
+                line =
+                    #"{"id":"evt-\#(index)","type":"conversion","program":"spring-promo","time":"\#(time)","participant":"\#(participant)","order":"ord-\#(index)","amount":\#(500 + random.next() % 50_000),"currency":"USD"}"#
             }
             return Array(line.utf8)
         }
@@ -47,7 +51,12 @@ struct StoreBenchmark {
     /// Decode + canonical encode + hash + compress + put, one durable commit per `batch`.
     /// Decoding and canonical encoding of a batch run on every core (``Parallel``), one batch
     /// ahead of the append, as `import` does.
-    static func appendPath(_ facts: [[UInt8]], batch: Int, directory: String, options: EventLog.Options) throws
+    static func appendPath(
+        _ facts: [[UInt8]],
+        batch: Int,
+        directory: String,
+        options: EventLog.Options
+    ) throws
         -> (run: AppendRun, log: EventLog)
     {
         let log = try EventLog.open(directory: directory, readOnly: false, options: options)
@@ -81,7 +90,8 @@ struct StoreBenchmark {
         let run = AppendRun(
             eventsPerSecond: Double(facts.count) / seconds,
             meanValueBytes: Double(stats.logValueBytes) / Double(max(1, stats.records)),
-            cpuMicrosecondsPerEvent: cpuSeconds * 1e6 / Double(max(1, facts.count)))
+            cpuMicrosecondsPerEvent: cpuSeconds * 1e6 / Double(max(1, facts.count))
+        )
         return (run, log)
     }
 
@@ -103,7 +113,9 @@ struct StoreBenchmark {
         var entries: [EventLog.Entry] = []
         entries.reserveCapacity(facts.count)
         let encode = Bench.time {
-            for event in stored { entries.append(EventLog.Entry(id: event.id, seq: event.seq, body: event.canonicalBody())) }
+            for event in stored {
+                entries.append(EventLog.Entry(id: event.id, seq: event.seq, body: event.canonicalBody()))
+            }
         }
         let log = try EventLog.open(directory: directory, readOnly: false, options: EventLog.Options())
         defer { log.close() }
@@ -142,7 +154,11 @@ struct StoreBenchmark {
             let rawDirectory = try Bench.scratchDirectory("raw-\(batch)")
             Bench.note("raw LMDB: \(count) values of \(Int(run.meanValueBytes)) bytes in batches of \(batch)")
             let raw = try RawLMDB.measure(
-                directory: rawDirectory, valueSizeBytes: Int(run.meanValueBytes.rounded()), batchSize: batch, totalEvents: count)
+                directory: rawDirectory,
+                valueSizeBytes: Int(run.meanValueBytes.rounded()),
+                batchSize: batch,
+                totalEvents: count
+            )
             try? FileManager.default.removeItem(atPath: rawDirectory)
             appendRows.append([
                 "batch": batch, "events": count, "events_per_s": Bench.round(run.eventsPerSecond),
@@ -150,7 +166,12 @@ struct StoreBenchmark {
                 "commits_per_s": Bench.round(run.eventsPerSecond / Double(batch)),
                 "cpu_us_per_event": Bench.round(run.cpuMicrosecondsPerEvent, 2),
             ])
-            if batch == 10_000 { dictionaryLog = log } else { log.close(); try? FileManager.default.removeItem(atPath: directory) }
+            if batch == 10_000 {
+                dictionaryLog = log
+            } else {
+                log.close()
+                try? FileManager.default.removeItem(atPath: directory)
+            }
         }
         results["append"] = appendRows
 

@@ -30,13 +30,17 @@ struct ImportCommand: ParsableCommand {
         let result: (summary: Importer.Summary, storedEvents: Bool)
         do {
             result = try Importer().run(
-                from: reader, into: log,
+                from: reader,
+                into: log,
                 onRejection: { rejection in
                     let error = rejection.error
                     Terminal.error(
                         "line \(rejection.line): \(error.code.rawValue)" + (error.field.map { " (\($0))" } ?? "")
-                            + ": \(error.message)")
-                }, progress: { progress.update(UInt64($0)) })
+                            + ": \(error.message)"
+                    )
+                },
+                progress: { progress.update(UInt64($0)) }
+            )
         } catch let mismatch as Importer.Mismatch {
             progress.finish()
             throw CommandFailure("import of stored events stopped at \(mismatch); head is seq \(try log.head().seq)")
@@ -44,11 +48,14 @@ struct ImportCommand: ParsableCommand {
         progress.finish()
         let summary = result.summary
         if result.storedEvents {
-            Terminal.error("imported \(summary.events) stored events; head seq \(summary.head.seq) hash \(summary.head.hashHex)")
+            Terminal.error(
+                "imported \(summary.events) stored events; head seq \(summary.head.seq) hash \(summary.head.hashHex)"
+            )
         } else {
             Terminal.error(
                 "imported \(summary.created) facts (\(summary.events) events), \(summary.duplicates) duplicates, "
-                    + "\(summary.rejected) rejected; head seq \(summary.head.seq) hash \(summary.head.hashHex)")
+                    + "\(summary.rejected) rejected; head seq \(summary.head.seq) hash \(summary.head.hashHex)"
+            )
         }
         if let failure = summary.snapshotFailure {
             Terminal.error("warning: no snapshot written (a daemon will replay the whole log at start): \(failure)")

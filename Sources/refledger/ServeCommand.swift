@@ -46,7 +46,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-facts-per-commit"),
-        help: ArgumentHelp("Facts judged into one commit, at most (whole requests; one request may exceed it).", visibility: .hidden)
+        help: ArgumentHelp(
+            "Facts judged into one commit, at most (whole requests; one request may exceed it).",
+            visibility: .hidden
+        )
     )
     var maxFactsPerCommit: Int = 10_000
 

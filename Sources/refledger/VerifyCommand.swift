@@ -5,7 +5,8 @@ import RefLedgerStore
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Audit a data directory offline: the hash chain, every derived event and decision, the accounting invariant.",
+        abstract:
+            "Audit a data directory offline: the hash chain, every derived event and decision, the accounting invariant.",
         discussion: "Exit status 0 only if everything holds; otherwise what differs is printed, first bad seq first."
     )
 
@@ -25,6 +26,7 @@ struct VerifyCommand: ParsableCommand {
         guard report.isValid else { throw ExitCode(1) }
         print(
             "ok: \(report.chain.checked) events, chain and re-derivation hold, \(report.snapshotsChecked) snapshots "
-                + "equal the replayed state; head seq \(report.chain.head.seq) hash \(report.chain.head.hashHex)")
+                + "equal the replayed state; head seq \(report.chain.head.seq) hash \(report.chain.head.hashHex)"
+        )
     }
 }

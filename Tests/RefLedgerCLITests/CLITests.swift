@@ -71,7 +71,9 @@ func runImport(_ facts: String, in directory: TemporaryDirectory) throws -> (res
         defer { directory.remove() }
         let export = directory.appending("part.zst")
         let result = try runCommand(
-            "refledger", ["export", "--data", directory.appending("data"), "--from", "3", "--to", "5", "-o", export])
+            "refledger",
+            ["export", "--data", directory.appending("data"), "--from", "3", "--to", "5", "-o", export]
+        )
         #expect(result.status == 0)
         let plain = try runCommand("/usr/bin/env", ["zstd", "-dc", export])
         let seqs = plain.output.split(separator: "\n").map { line -> Int in
@@ -114,14 +116,15 @@ func runImport(_ facts: String, in directory: TemporaryDirectory) throws -> (res
     @Test func importReportsRejectedLinesAndStoresNothingForThem() throws {
         let directory = try TemporaryDirectory("cli")
         defer { directory.remove() }
-        let facts = sampleFacts + """
-            {"id":"bad1","type":"conversion","program":"shop","time":"2026-11-10T00:00:00Z","participant":"bob","order":"o2","amount":0,"currency":"USD"}
-            {"id":"bad2","type":"conversion","program":"shop","time":"2026-11-10T00:00:00Z","participant":"nobody","order":"o2","amount":5,"currency":"USD"}
-            not json
-            {"id":"c1","type":"conversion","program":"shop","time":"2026-11-04T00:00:00Z","participant":"bob","order":"o1","amount":10000,"currency":"USD"}
-            {"id":"c1","type":"conversion","program":"shop","time":"2026-11-04T00:00:00Z","participant":"bob","order":"o1","amount":99,"currency":"USD"}
+        let facts =
+            sampleFacts + """
+                {"id":"bad1","type":"conversion","program":"shop","time":"2026-11-10T00:00:00Z","participant":"bob","order":"o2","amount":0,"currency":"USD"}
+                {"id":"bad2","type":"conversion","program":"shop","time":"2026-11-10T00:00:00Z","participant":"nobody","order":"o2","amount":5,"currency":"USD"}
+                not json
+                {"id":"c1","type":"conversion","program":"shop","time":"2026-11-04T00:00:00Z","participant":"bob","order":"o1","amount":10000,"currency":"USD"}
+                {"id":"c1","type":"conversion","program":"shop","time":"2026-11-04T00:00:00Z","participant":"bob","order":"o1","amount":99,"currency":"USD"}
 
-            """
+                """
         let (result, data) = try runImport(facts, in: directory)
         #expect(result.status == 1)
         #expect(result.stderr.contains("line 12: bad_value (amount)"), "\(result.stderr)")
@@ -172,7 +175,8 @@ func runImport(_ facts: String, in directory: TemporaryDirectory) throws -> (res
         #expect(
             participant.output
                 == #"{"program":"shop","participant":"alice","code":"ALICE","referrer":null,"signup_time":"2026-11-02T00:00:00.000Z","referees":1,"balance":{"pending":0,"earned":375,"reversed":125,"reserved":0,"currency":"USD","paid":300,"available":75}}"#
-                + "\n")
+                + "\n"
+        )
         let metrics = try runCommand("refledger", ["query", "metrics", "shop", "--data", data, "--format", "csv"])
         let lines = metrics.output.split(separator: "\r\n")
         #expect(lines.count == 2)
@@ -181,7 +185,9 @@ func runImport(_ facts: String, in directory: TemporaryDirectory) throws -> (res
         let asOf = try runCommand("refledger", ["query", "metrics", "shop", "--data", data, "--as-of", "3"])
         #expect(asOf.output.contains(#""as_of":3,"participants":1"#))
         let board = try runCommand(
-            "refledger", ["query", "leaderboard", "shop", "--data", data, "--by", "rewards", "--format", "table"])
+            "refledger",
+            ["query", "leaderboard", "shop", "--data", data, "--by", "rewards", "--format", "table"]
+        )
         #expect(board.output.split(separator: "\n").count == 3)
         let bad = try runCommand("refledger", ["query", "leaderboard", "shop", "--data", data, "--limit", "0"])
         #expect(bad.status != 0)

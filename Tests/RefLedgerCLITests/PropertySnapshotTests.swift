@@ -22,7 +22,10 @@ import Testing
         #expect(decoded.head == original.head)
         #expect(decoded.snapshotBytes() == bytes)
         let onTwoThreads = try Ledger(snapshot: bytes, sha256: Ledger.standardHasher, fork: Ledger.onTwoThreads)
-        #expect(onTwoThreads.snapshotBytes() == bytes, "a program's sections read at the same time give the same ledger")
+        #expect(
+            onTwoThreads.snapshotBytes() == bytes,
+            "a program's sections read at the same time give the same ledger"
+        )
         #expect(original.snapshotBytes() == bytes, "encoding twice gives the same bytes")
         try expectSameAnswers(decoded, original, participants: everyParticipant(of: original))
 
@@ -66,13 +69,19 @@ import Testing
         let insideDerivations = events.indices.dropLast().filter {
             LedgerReplay.isDerived(events[$0]) && LedgerReplay.isDerived(events[$0 + 1])
         }.map { events[$0].seq }
-        let inside = try #require(insideDerivations.first { $0 > newer }, "a fact with two derived events after \(newer)")
+        let inside = try #require(
+            insideDerivations.first { $0 > newer },
+            "a fact with two derived events after \(newer)"
+        )
         for asOf in [taken[0], older - 1, older, older + 1, newer - 1, newer, inside, head - 1, head, head + 5] {
             let (ledger, report) = try LedgerReplay.restore(log, through: asOf)
             let expectedSnapshot = asOf >= newer ? newer : asOf >= older ? older : nil
             #expect(report.snapshotSeq == expectedSnapshot, "as of \(asOf)")
             #expect(ledger.head == min(asOf, head))
-            #expect(ledger.snapshotBytes() == (try LedgerReplay.replay(log, through: asOf)).snapshotBytes(), "as of \(asOf)")
+            #expect(
+                ledger.snapshotBytes() == (try LedgerReplay.replay(log, through: asOf)).snapshotBytes(),
+                "as of \(asOf)"
+            )
         }
     }
 

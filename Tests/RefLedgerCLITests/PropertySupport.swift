@@ -163,7 +163,11 @@ func everyParticipant(of ledger: Ledger) -> [(program: String, participants: [St
 
 /// Ingests `lines` like ``ingest(_:into:inspect:)`` and writes a snapshot of the committed
 /// ledger after each line whose index is in `snapshotAfter`; returns the snapshots' seqs.
-func ingestWithSnapshots(_ lines: [TrafficGenerator.Line], into directory: String, snapshotAfter: Set<Int>) throws
+func ingestWithSnapshots(
+    _ lines: [TrafficGenerator.Line],
+    into directory: String,
+    snapshotAfter: Set<Int>
+) throws
     -> [UInt64]
 {
     let log = try EventLog.open(directory: directory, readOnly: false)

@@ -30,7 +30,11 @@ import Testing
             case .unknownVersion: value[0] = 9
             case .undecodableState:
                 // A well-formed frame with the right hash, of a state that is not one.
-                var state = try Zstd.Decompressor().decompress(Array(value[33...]), dictionary: nil, maxOutputBytes: 1 << 30)
+                var state = try Zstd.Decompressor().decompress(
+                    Array(value[33...]),
+                    dictionary: nil,
+                    maxOutputBytes: 1 << 30
+                )
                 state.removeLast(state.count / 2)
                 value = Array(value[..<33]) + (try Zstd.Compressor(level: 1, checksum: true).compress(state))
             }
@@ -38,7 +42,8 @@ import Testing
     }
 
     /// A generated log with snapshots after lines 1500 and 3000, in a new directory.
-    private func snapshottedLog(_ directory: TemporaryDirectory) throws -> (data: String, older: UInt64, newer: UInt64) {
+    private func snapshottedLog(_ directory: TemporaryDirectory) throws -> (data: String, older: UInt64, newer: UInt64)
+    {
         let (lines, _) = generatedLines(seed: 42, count: 4000)
         let data = directory.appending("data")
         let seqs = try ingestWithSnapshots(lines, into: data, snapshotAfter: [1499, 2999])

@@ -3,7 +3,9 @@ import Testing
 
 @Suite struct CanonicalJSONTests {
     @Test func sortsKeysAndEscapesMinimally() throws {
-        let value = try JSONParser.parse(Array(#"{ "b": 1, "a": "x\"\\\n\u0001é\u2028/", "c": {"z": true, "y": [1, 2]} }"#.utf8))
+        let value = try JSONParser.parse(
+            Array(#"{ "b": 1, "a": "x\"\\\n\u0001é\u2028/", "c": {"z": true, "y": [1, 2]} }"#.utf8)
+        )
         let text = String(decoding: CanonicalJSON.encode(value), as: UTF8.self)
         #expect(text == "{\"a\":\"x\\\"\\\\\\n\\u0001é\u{2028}/\",\"b\":1,\"c\":{\"y\":[1,2],\"z\":true}}")
     }
@@ -20,9 +22,10 @@ import Testing
         for (input, expected) in cases {
             #expect(Timestamp(rfc3339: input)?.description == expected, "\(input)")
         }
-        for bad in ["2025-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-22T24:00:00Z", "2026-11-22T10:00:60Z",
-            "2026-11-22T10:00:00+24:00", "2026-11-22T10:00:00.Z", "0000-01-01T00:00:00+00:01", "2026-11-22"]
-        {
+        for bad in [
+            "2025-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-22T24:00:00Z", "2026-11-22T10:00:60Z",
+            "2026-11-22T10:00:00+24:00", "2026-11-22T10:00:00.Z", "0000-01-01T00:00:00+00:01", "2026-11-22",
+        ] {
             #expect(Timestamp(rfc3339: bad) == nil, "\(bad)")
         }
     }
@@ -30,7 +33,8 @@ import Testing
     @Test func storedEventsKeepOnlyClientFieldsForIdempotency() throws {
         let fact = try FactDecoder.decode(
             Array(#"{"id":"s1","type":"signup","program":"p","time":"2026-11-22T10:00:00Z","participant":"u1"}"#.utf8),
-            now: Timestamp(rfc3339: "2026-11-22T10:00:00Z")!)
+            now: Timestamp(rfc3339: "2026-11-22T10:00:00Z")!
+        )
         var stored = StoredEvent(fact: fact, seq: 7, recordedAt: Timestamp(millisecondsSinceEpoch: 0))
         stored.fields["code"] = .string("ABCDEFGH")
         stored.fields["code_assigned"] = .bool(true)
@@ -38,7 +42,11 @@ import Testing
         #expect(stored.clientFields == fact.clientFields)
         let reparsed = try StoredEvent(parsing: stored.canonicalBody())
         #expect(reparsed == stored)
-        #expect(String(decoding: stored.canonicalBody(), as: UTF8.self).hasPrefix(#"{"attribution":"none","code":"ABCDEFGH","code_assigned":true,"id":"s1""#))
+        #expect(
+            String(decoding: stored.canonicalBody(), as: UTF8.self).hasPrefix(
+                #"{"attribution":"none","code":"ABCDEFGH","code_assigned":true,"id":"s1""#
+            )
+        )
     }
 }
 

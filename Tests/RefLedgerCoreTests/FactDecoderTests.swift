@@ -16,7 +16,8 @@ private func error(_ text: String) -> LedgerError? {
     }
 }
 
-private let conversion = #"{"id":"c1","type":"conversion","program":"p","time":"2026-11-22T10:00:00Z","participant":"u1","order":"o1","amount":1000,"currency":"USD"}"#
+private let conversion =
+    #"{"id":"c1","type":"conversion","program":"p","time":"2026-11-22T10:00:00Z","participant":"u1","order":"o1","amount":1000,"currency":"USD"}"#
 
 @Suite struct FactDecoderTests {
     @Test func decodesEveryFactType() throws {
@@ -63,51 +64,146 @@ private let conversion = #"{"id":"c1","type":"conversion","program":"p","time":"
         #expect(fact.clientFields["rules"]?.objectValue?["attribution_window_days"] == nil)
     }
 
-    @Test(arguments: [
-        // (input, code, field)
-        ("{", "bad_json", nil),
-        ("[1,2]", "bad_json", nil),
-        (#"{"id":"a","id":"b"}"#, "bad_json", nil),
-        (#"{"id":"a"} x"#, "bad_json", nil),
-        (#"{"id":"\ud800"}"#, "bad_json", nil),
-        (#"{"id":"c1","program":"p","time":"2026-11-22T10:00:00Z"}"#, "missing_field", "type"),
-        (#"{"id":"c1","type":7,"program":"p","time":"2026-11-22T10:00:00Z"}"#, "bad_value", "type"),
-        (#"{"id":"c1","type":null,"program":"p","time":"2026-11-22T10:00:00Z"}"#, "bad_value", "type"),
-        (#"{"id":"c1","type":"bogus","program":"p","time":"2026-11-22T10:00:00Z"}"#, "unknown_type", "type"),
-        (#"{"id":"c1","type":"reward","program":"p","time":"2026-11-22T10:00:00Z"}"#, "derived_type", "type"),
-        (#"{"id":"c1","type":"reversal"}"#, "derived_type", "type"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":1,"extra":null}"#, "unknown_field", "extra"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o"}"#, "missing_field", "amount"),
-        (#"{"type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":1}"#, "missing_field", "id"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":0}"#, "bad_value", "amount"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":1.5}"#, "bad_value", "amount"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":1e3}"#, "bad_value", "amount"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":-4}"#, "bad_value", "amount"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":9007199254740992}"#, "bad_value", "amount"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":"5"}"#, "bad_value", "amount"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"a@b","amount":5}"#, "bad_value", "order"),
-        (#"{"id":"c 1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":5}"#, "bad_value", "id"),
-        (#"{"id":"c1","type":"refund","program":"P","time":"2026-11-22T10:00:00Z","order":"o","amount":5}"#, "bad_value", "program"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22 10:00:00Z","order":"o","amount":5}"#, "bad_value", "time"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00.1234Z","order":"o","amount":5}"#, "bad_value", "time"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-02-30T10:00:00Z","order":"o","amount":5}"#, "bad_value", "time"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00","order":"o","amount":5}"#, "bad_value", "time"),
-        (#"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T12:05:00.001Z","order":"o","amount":5}"#, "future_time", "time"),
-        (#"{"id":"c1","type":"click","program":"p","time":"2026-11-22T10:00:00Z","code":"ab","visitor":"v"}"#, "bad_value", "code"),
-        (#"{"id":"c1","type":"invite","program":"p","time":"2026-11-22T10:00:00Z","participant":"u","channel":"fax"}"#, "bad_value", "channel"),
-        (#"{"id":"c1","type":"conversion","program":"p","time":"2026-11-22T10:00:00Z","participant":"u","order":"o","amount":5,"currency":"usd"}"#, "bad_value", "currency"),
-        (#"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"foo":1}}"#, "unknown_field", "rules.foo"),
-        (#"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD"}}"#, "missing_field", "rules.referrer_reward"),
-        (#"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1,"percent_bps":2}}}"#, "bad_value", "rules.referrer_reward"),
-        (#"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{}}}"#, "bad_value", "rules.referrer_reward"),
-        (#"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"percent_bps":10001}}}"#, "bad_value", "rules.referrer_reward.percent_bps"),
-        (#"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"tiers":[{"fixed":1}]}}"#, "missing_field", "rules.tiers[0].min_referrals"),
-        (#"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"tiers":[{"min_referrals":0,"fixed":1}]}}"#, "bad_value", "rules.tiers[0].min_referrals"),
-        (#"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"tiers":[{"min_referrals":2,"fixed":1},{"min_referrals":2,"fixed":3}]}}"#, "bad_value", "rules.tiers[1].min_referrals"),
-        (#"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"levels_bps":[1,2,3,4,5]}}"#, "bad_value", "rules.levels_bps"),
-        (#"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"trigger":"never"}}"#, "bad_value", "rules.trigger"),
-        (#"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"hold_days":3651}}"#, "bad_value", "rules.hold_days"),
-    ] as [(String, String, String?)])
+    @Test(
+        arguments: [
+            // (input, code, field)
+            ("{", "bad_json", nil),
+            ("[1,2]", "bad_json", nil),
+            (#"{"id":"a","id":"b"}"#, "bad_json", nil),
+            (#"{"id":"a"} x"#, "bad_json", nil),
+            (#"{"id":"\ud800"}"#, "bad_json", nil),
+            (#"{"id":"c1","program":"p","time":"2026-11-22T10:00:00Z"}"#, "missing_field", "type"),
+            (#"{"id":"c1","type":7,"program":"p","time":"2026-11-22T10:00:00Z"}"#, "bad_value", "type"),
+            (#"{"id":"c1","type":null,"program":"p","time":"2026-11-22T10:00:00Z"}"#, "bad_value", "type"),
+            (#"{"id":"c1","type":"bogus","program":"p","time":"2026-11-22T10:00:00Z"}"#, "unknown_type", "type"),
+            (#"{"id":"c1","type":"reward","program":"p","time":"2026-11-22T10:00:00Z"}"#, "derived_type", "type"),
+            (#"{"id":"c1","type":"reversal"}"#, "derived_type", "type"),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":1,"extra":null}"#,
+                "unknown_field", "extra"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o"}"#,
+                "missing_field", "amount"
+            ),
+            (
+                #"{"type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":1}"#,
+                "missing_field", "id"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":0}"#,
+                "bad_value", "amount"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":1.5}"#,
+                "bad_value", "amount"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":1e3}"#,
+                "bad_value", "amount"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":-4}"#,
+                "bad_value", "amount"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":9007199254740992}"#,
+                "bad_value", "amount"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":"5"}"#,
+                "bad_value", "amount"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"a@b","amount":5}"#,
+                "bad_value", "order"
+            ),
+            (
+                #"{"id":"c 1","type":"refund","program":"p","time":"2026-11-22T10:00:00Z","order":"o","amount":5}"#,
+                "bad_value", "id"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"P","time":"2026-11-22T10:00:00Z","order":"o","amount":5}"#,
+                "bad_value", "program"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22 10:00:00Z","order":"o","amount":5}"#,
+                "bad_value", "time"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00.1234Z","order":"o","amount":5}"#,
+                "bad_value", "time"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-02-30T10:00:00Z","order":"o","amount":5}"#,
+                "bad_value", "time"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T10:00:00","order":"o","amount":5}"#,
+                "bad_value", "time"
+            ),
+            (
+                #"{"id":"c1","type":"refund","program":"p","time":"2026-11-22T12:05:00.001Z","order":"o","amount":5}"#,
+                "future_time", "time"
+            ),
+            (
+                #"{"id":"c1","type":"click","program":"p","time":"2026-11-22T10:00:00Z","code":"ab","visitor":"v"}"#,
+                "bad_value", "code"
+            ),
+            (
+                #"{"id":"c1","type":"invite","program":"p","time":"2026-11-22T10:00:00Z","participant":"u","channel":"fax"}"#,
+                "bad_value", "channel"
+            ),
+            (
+                #"{"id":"c1","type":"conversion","program":"p","time":"2026-11-22T10:00:00Z","participant":"u","order":"o","amount":5,"currency":"usd"}"#,
+                "bad_value", "currency"
+            ),
+            (
+                #"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"foo":1}}"#,
+                "unknown_field", "rules.foo"
+            ),
+            (
+                #"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD"}}"#,
+                "missing_field", "rules.referrer_reward"
+            ),
+            (
+                #"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1,"percent_bps":2}}}"#,
+                "bad_value", "rules.referrer_reward"
+            ),
+            (
+                #"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{}}}"#,
+                "bad_value", "rules.referrer_reward"
+            ),
+            (
+                #"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"percent_bps":10001}}}"#,
+                "bad_value", "rules.referrer_reward.percent_bps"
+            ),
+            (
+                #"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"tiers":[{"fixed":1}]}}"#,
+                "missing_field", "rules.tiers[0].min_referrals"
+            ),
+            (
+                #"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"tiers":[{"min_referrals":0,"fixed":1}]}}"#,
+                "bad_value", "rules.tiers[0].min_referrals"
+            ),
+            (
+                #"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"tiers":[{"min_referrals":2,"fixed":1},{"min_referrals":2,"fixed":3}]}}"#,
+                "bad_value", "rules.tiers[1].min_referrals"
+            ),
+            (
+                #"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"levels_bps":[1,2,3,4,5]}}"#,
+                "bad_value", "rules.levels_bps"
+            ),
+            (
+                #"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"trigger":"never"}}"#,
+                "bad_value", "rules.trigger"
+            ),
+            (
+                #"{"id":"a","type":"program","program":"p","time":"2026-11-22T10:00:00Z","rules":{"currency":"USD","referrer_reward":{"fixed":1},"hold_days":3651}}"#,
+                "bad_value", "rules.hold_days"
+            ),
+        ] as [(String, String, String?)]
+    )
     func rejects(input: String, code: String, field: String?) {
         let failure = error(input)
         #expect(failure?.code.rawValue == code, "\(input)")
@@ -123,7 +219,10 @@ private let conversion = #"{"id":"c1","type":"conversion","program":"p","time":"
     }
 
     @Test func invalidUTF8IsBadJSON() {
-        var bytes = Array(#"{"id":"c1","type":"payout_failed","program":"p","time":"2026-11-22T10:00:00Z","payout":"x","reason":"ab"}"#.utf8)
+        var bytes = Array(
+            #"{"id":"c1","type":"payout_failed","program":"p","time":"2026-11-22T10:00:00Z","payout":"x","reason":"ab"}"#
+                .utf8
+        )
         bytes[bytes.count - 3] = 0xFF
         #expect(throws: LedgerError.self) { try FactDecoder.decode(bytes, now: now) }
         do {
@@ -140,7 +239,8 @@ private let conversion = #"{"id":"c1","type":"conversion","program":"p","time":"
 
     @Test func reasonIsLimitedInBytesNotCharacters() {
         let reason = String(repeating: "é", count: 513)  // 1026 bytes
-        let line = #"{"id":"c1","type":"payout_failed","program":"p","time":"2026-11-22T10:00:00Z","payout":"x","reason":"\#(reason)"}"#
+        let line =
+            #"{"id":"c1","type":"payout_failed","program":"p","time":"2026-11-22T10:00:00Z","payout":"x","reason":"\#(reason)"}"#
         #expect(error(line)?.field == "reason")
     }
 }

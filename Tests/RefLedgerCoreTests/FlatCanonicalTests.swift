@@ -42,14 +42,18 @@ import Testing
             let general = CanonicalJSON.encode(stored.fields)
             #expect(
                 stored.canonicalBody() == general,
-                "\(String(decoding: stored.canonicalBody(), as: UTF8.self)) != \(String(decoding: general, as: UTF8.self))")
+                "\(String(decoding: stored.canonicalBody(), as: UTF8.self)) != \(String(decoding: general, as: UTF8.self))"
+            )
         }
     }
 
     /// How a fact was written (escapes or not, so fast path or not) is not part of its value.
     @Test func equalityIgnoresHowTheBodyIsWritten() throws {
         let plain = try FactDecoder.decode(Array(Self.lines[4].utf8), now: Self.now)
-        let escaped = try FactDecoder.decode(Array(Self.lines[4].replacingOccurrences(of: #""o1""#, with: #""\u006f1""#).utf8), now: Self.now)
+        let escaped = try FactDecoder.decode(
+            Array(Self.lines[4].replacingOccurrences(of: #""o1""#, with: #""\u006f1""#).utf8),
+            now: Self.now
+        )
         #expect(plain == escaped)
         #expect(plain.hashValue == escaped.hashValue)
         let storedPlain = StoredEvent(fact: plain, seq: 5, recordedAt: Self.now)
@@ -80,10 +84,13 @@ import Testing
                 let general = CanonicalJSON.encode(event.fields)
                 #expect(
                     event.canonicalBody() == general,
-                    "\(String(decoding: event.canonicalBody(), as: UTF8.self)) != \(String(decoding: general, as: UTF8.self))")
+                    "\(String(decoding: event.canonicalBody(), as: UTF8.self)) != \(String(decoding: general, as: UTF8.self))"
+                )
             }
         }
-        let decided = harness.events.filter { $0.type == "signup" }.map { String(decoding: $0.canonicalBody(), as: UTF8.self) }
+        let decided = harness.events.filter { $0.type == "signup" }.map {
+            String(decoding: $0.canonicalBody(), as: UTF8.self)
+        }
         #expect(decided[0].contains(#""code_assigned":true"#))
         #expect(decided[1].contains(#""code":"BEE""#) && !decided[1].contains("code_assigned"))
         #expect(decided[2].contains(#""attribution":"referrer_code""#) && decided[2].contains(#""referrer":"b""#))

@@ -42,9 +42,23 @@ private typealias H = LedgerHarness
         #expect(try eight.balance(program: "p", participant: "a", at: at).earned == 50)
         #expect(try eight.metrics(program: "p", from: nil, to: nil)["reward_cost"] == .integer(50))
         let board = try eight.leaderboard(program: "p", by: .rewards, limit: 10)
-        #expect(board["rows"] == .array([.object(JSONObject([
-            ("participant", .string("a")), ("code", .string(try eight.participantView(program: "p", participant: "a", at: at)["code"]!.stringValue!)),
-            ("referees", .integer(0)), ("rewards", .integer(50)),
-        ]))]))
+        #expect(
+            board["rows"]
+                == .array([
+                    .object(
+                        JSONObject([
+                            ("participant", .string("a")),
+                            (
+                                "code",
+                                .string(
+                                    try eight.participantView(program: "p", participant: "a", at: at)["code"]!
+                                        .stringValue!
+                                )
+                            ),
+                            ("referees", .integer(0)), ("rewards", .integer(50)),
+                        ])
+                    )
+                ])
+        )
     }
 }

@@ -57,7 +57,13 @@ struct LedgerHarness {
         #"{"type":"signup","program":"p","time":"\#(time)","participant":"\#(participant)"\#(extra)}"#
     }
 
-    static func convert(_ participant: String, order: String, amount: Int, time: String = "2026-01-03T00:00:00Z", currency: String = "USD") -> String {
+    static func convert(
+        _ participant: String,
+        order: String,
+        amount: Int,
+        time: String = "2026-01-03T00:00:00Z",
+        currency: String = "USD"
+    ) -> String {
         #"{"type":"conversion","program":"p","time":"\#(time)","participant":"\#(participant)","order":"\#(order)","amount":\#(amount),"currency":"\#(currency)"}"#
     }
 
@@ -69,7 +75,12 @@ struct LedgerHarness {
         #"{"type":"click","program":"p","time":"\#(time)","code":"\#(code)","visitor":"\#(visitor)"}"#
     }
 
-    static func payout(_ participant: String, payout: String, amount: Int, time: String = "2026-02-01T00:00:00Z") -> String {
+    static func payout(
+        _ participant: String,
+        payout: String,
+        amount: Int,
+        time: String = "2026-02-01T00:00:00Z"
+    ) -> String {
         #"{"type":"payout","program":"p","time":"\#(time)","participant":"\#(participant)","payout":"\#(payout)","amount":\#(amount),"currency":"USD"}"#
     }
 }

@@ -13,7 +13,9 @@ import Testing
         var harness = LedgerHarness()
         harness.accept(
             LedgerHarness.program(
-                #"{"currency":"USD","trigger":"every_conversion","referrer_reward":{"percent_bps":10000}}"#))
+                #"{"currency":"USD","trigger":"every_conversion","referrer_reward":{"percent_bps":10000}}"#
+            )
+        )
         harness.accept(LedgerHarness.signup("ref", extra: #","code":"REF""#))
         harness.accept(LedgerHarness.signup("buyer", extra: #","referrer_code":"REF""#))
         for index in 0..<conversions {
@@ -48,10 +50,12 @@ import Testing
         #expect(metrics["revenue_per_converted_referee"] == .number("\(kept).0"))
 
         let board = try harness.ledger.leaderboard(program: "p", by: .rewards, limit: 10)
-        let rows = try #require(board["rows"].flatMap { value -> [JSONValue]? in
-            if case .array(let rows) = value { return rows }
-            return nil
-        })
+        let rows = try #require(
+            board["rows"].flatMap { value -> [JSONValue]? in
+                if case .array(let rows) = value { return rows }
+                return nil
+            }
+        )
         #expect(rows.first?.objectValue?["rewards"] == .number(String(kept)))
         #expect(harness.ledger.netRewards(program: "p") == kept)
     }
@@ -63,16 +67,21 @@ import Testing
         #expect(restored.snapshotBytes() == bytes)
         #expect(
             try restored.balance(program: "p", participant: "ref", at: harness.now)
-                == harness.ledger.balance(program: "p", participant: "ref", at: harness.now))
+                == harness.ledger.balance(program: "p", participant: "ref", at: harness.now)
+        )
         #expect(
             try restored.metrics(program: "p", from: nil, to: nil)
-                == harness.ledger.metrics(program: "p", from: nil, to: nil))
+                == harness.ledger.metrics(program: "p", from: nil, to: nil)
+        )
     }
 
     @Test func fixedSignupRewardsAddUpPast64Bits() throws {
         var harness = LedgerHarness()
         harness.accept(
-            LedgerHarness.program(#"{"currency":"USD","trigger":"signup","referrer_reward":{"fixed":\#(Self.maxAmount)}}"#))
+            LedgerHarness.program(
+                #"{"currency":"USD","trigger":"signup","referrer_reward":{"fixed":\#(Self.maxAmount)}}"#
+            )
+        )
         harness.accept(LedgerHarness.signup("ref", extra: #","code":"REF""#))
         for index in 0..<Self.conversions {
             harness.accept(LedgerHarness.signup("u\(index)", extra: #","referrer_code":"REF""#))

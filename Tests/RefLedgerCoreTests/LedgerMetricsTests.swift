@@ -20,10 +20,11 @@ private typealias H = LedgerHarness
         h.accept(H.program(#"{"currency":"USD","referrer_reward":{"fixed":100}}"#))
         let metrics = try h.ledger.metrics(program: "p", from: nil, to: nil)
         #expect(metrics["participants"] == .integer(0))
-        for ratio in ["invites_per_participant", "invite_conversion", "k_factor", "click_to_signup", "signup_to_conversion",
+        for ratio in [
+            "invites_per_participant", "invite_conversion", "k_factor", "click_to_signup", "signup_to_conversion",
             "roi", "avg_order_value", "revenue_per_converted_referee", "cost_per_converted_referee",
-            "time_to_convert_p50", "time_to_convert_p90"]
-        {
+            "time_to_convert_p50", "time_to_convert_p90",
+        ] {
             #expect(metrics[ratio] == .null, "\(ratio)")
         }
         #expect(throws: LedgerError.self) { try h.ledger.metrics(program: "nope", from: nil, to: nil) }
@@ -36,7 +37,9 @@ private typealias H = LedgerHarness
         h.accept(H.signup("r", extra: #","code":"RRR""#, time: "2026-01-01T00:00:00Z"))
         h.accept(H.signup("q", extra: #","code":"QQQ""#, time: "2026-02-01T00:00:00Z"))
         for index in 1...3 {
-            h.accept(#"{"type":"invite","program":"p","time":"2026-01-01T01:00:00Z","participant":"r","channel":"email"}"#)
+            h.accept(
+                #"{"type":"invite","program":"p","time":"2026-01-01T01:00:00Z","participant":"r","channel":"email"}"#
+            )
             _ = index
         }
         h.accept(H.click("RRR", visitor: "v9", time: "2026-01-01T02:00:00Z"))

@@ -38,7 +38,11 @@ private typealias H = LedgerHarness
 
     @Test func tiersApplyAtTheirThresholds() {
         var h = LedgerHarness()
-        h.accept(H.program(#"{"currency":"USD","referrer_reward":{"fixed":100},"tiers":[{"min_referrals":3,"fixed":777},{"min_referrals":2,"percent_bps":300}]}"#))
+        h.accept(
+            H.program(
+                #"{"currency":"USD","referrer_reward":{"fixed":100},"tiers":[{"min_referrals":3,"fixed":777},{"min_referrals":2,"percent_bps":300}]}"#
+            )
+        )
         h.accept(H.signup("r", extra: #","code":"RRR""#))
         for name in ["a", "b", "c", "d"] { h.accept(H.signup(name, extra: #","referrer_code":"RRR""#)) }
         #expect(h.accept(H.convert("a", order: "o1", amount: 1000)).map(\.amount) == [100])  // 1 < 2
@@ -50,7 +54,11 @@ private typealias H = LedgerHarness
 
     @Test func fiveLevelChain() {
         var h = LedgerHarness()
-        h.accept(H.program(#"{"currency":"USD","referrer_reward":{"percent_bps":500},"levels_bps":[200,0,50,25],"trigger":"every_conversion"}"#))
+        h.accept(
+            H.program(
+                #"{"currency":"USD","referrer_reward":{"percent_bps":500},"levels_bps":[200,0,50,25],"trigger":"every_conversion"}"#
+            )
+        )
         h.accept(H.signup("a", extra: #","code":"AAA""#))
         h.accept(H.signup("b", extra: #","code":"BBB","referrer_code":"AAA""#))
         h.accept(H.signup("c", extra: #","code":"CCC","referrer_code":"BBB""#))
@@ -62,14 +70,21 @@ private typealias H = LedgerHarness
         #expect(rewards.map(\.beneficiary) == ["e", "d", "b", "a"])
         #expect(rewards.map(\.role) == ["referrer", "level2", "level4", "level5"])
         #expect(rewards.map(\.amount) == [500, 200, 50, 25])
-        #expect(rewards.map { $0.id } == ["f12/1", "f12/2", "f12/3", "f12/4"] || rewards.allSatisfy { $0.id.contains("/") })
+        #expect(
+            rewards.map { $0.id } == ["f12/1", "f12/2", "f12/3", "f12/4"] || rewards.allSatisfy { $0.id.contains("/") }
+        )
         // Every conversion derives again.
-        #expect(h.accept(H.convert("f", order: "o2", amount: 100)).map(\.amount) == [5, 2, 1])  // 0.5 → 1, 0.25 → 0 skipped
+        // 0.5 → 1, 0.25 → 0 skipped
+        #expect(h.accept(H.convert("f", order: "o2", amount: 100)).map(\.amount) == [5, 2, 1])
     }
 
     @Test func capCutsToTheRemainderThenToNothing() {
         var h = LedgerHarness()
-        h.accept(H.program(#"{"currency":"USD","referrer_reward":{"fixed":100},"referee_reward":{"fixed":5},"referrer_cap":120}"#))
+        h.accept(
+            H.program(
+                #"{"currency":"USD","referrer_reward":{"fixed":100},"referee_reward":{"fixed":5},"referrer_cap":120}"#
+            )
+        )
         h.accept(H.signup("r", extra: #","code":"RRR""#))
         for name in ["a", "b", "c"] { h.accept(H.signup(name, extra: #","referrer_code":"RRR""#)) }
         #expect(h.accept(H.convert("a", order: "o1", amount: 1000)).map(\.amount) == [100, 5])
@@ -83,7 +98,11 @@ private typealias H = LedgerHarness
 
     @Test func signupTriggerPaysFixedOnlyAndIgnoresLevels() {
         var h = LedgerHarness()
-        h.accept(H.program(#"{"currency":"USD","trigger":"signup","referrer_reward":{"fixed":300},"referee_reward":{"percent_bps":100},"levels_bps":[100]}"#))
+        h.accept(
+            H.program(
+                #"{"currency":"USD","trigger":"signup","referrer_reward":{"fixed":300},"referee_reward":{"percent_bps":100},"levels_bps":[100]}"#
+            )
+        )
         h.accept(H.signup("g", extra: #","code":"GGG""#))
         h.accept(H.signup("r", extra: #","code":"RRR","referrer_code":"GGG""#))
         let rewards = h.accept(H.signup("a", extra: #","referrer_code":"RRR""#))
@@ -101,7 +120,11 @@ private typealias H = LedgerHarness
         h.accept(H.signup("a", extra: #","referrer_code":"RRR""#))
         let reward = h.accept(H.convert("a", order: "o1", amount: 1000, time: "2026-01-03T00:00:00Z"))
         #expect(reward.first?["available_at"] == .string("2026-01-17T00:00:00.000Z"))
-        let before = try h.ledger.balance(program: "p", participant: "r", at: Timestamp(rfc3339: "2026-01-16T23:59:59.999Z")!)
+        let before = try h.ledger.balance(
+            program: "p",
+            participant: "r",
+            at: Timestamp(rfc3339: "2026-01-16T23:59:59.999Z")!
+        )
         #expect(before.pending == 100 && before.earned == 0 && before.available == 0)
         let at = try h.ledger.balance(program: "p", participant: "r", at: Timestamp(rfc3339: "2026-01-17T00:00:00Z")!)
         #expect(at.pending == 0 && at.earned == 100 && at.available == 100)
@@ -119,8 +142,14 @@ private typealias H = LedgerHarness
         h.accept(H.convert("a", order: "o1", amount: 1000))
         h.accept(H.payout("r", payout: "x1", amount: 100))
         h.accept(#"{"type":"payout_settled","program":"p","time":"2026-02-02T00:00:00Z","payout":"x1"}"#)
-        #expect(h.refuse(#"{"type":"payout_failed","program":"p","time":"2026-02-02T00:00:00Z","payout":"x1"}"#) == .payoutFinished)
-        #expect(h.refuse(#"{"type":"payout_failed","program":"p","time":"2026-02-02T00:00:00Z","payout":"x9"}"#) == .unknownPayout)
+        #expect(
+            h.refuse(#"{"type":"payout_failed","program":"p","time":"2026-02-02T00:00:00Z","payout":"x1"}"#)
+                == .payoutFinished
+        )
+        #expect(
+            h.refuse(#"{"type":"payout_failed","program":"p","time":"2026-02-02T00:00:00Z","payout":"x9"}"#)
+                == .unknownPayout
+        )
         h.accept(H.refund("o1", amount: 1000))
         let balance = try h.ledger.balance(program: "p", participant: "r", at: h.now)
         #expect(balance.earned == 0 && balance.paid == 100 && balance.available == -100 && balance.reversed == 100)

@@ -12,10 +12,14 @@ import Testing
         harness.accept(
             LedgerHarness.program(
                 #"{"currency":"USD","trigger":"every_conversion","referrer_reward":{"percent_bps":500},"referee_reward":{"fixed":300},"tiers":[{"min_referrals":2,"percent_bps":800}],"levels_bps":[200,100],"hold_days":3,"referrer_cap":5000}"#
-            ))
+            )
+        )
         harness.accept(
             LedgerHarness.program(
-                #"{"currency":"EUR","trigger":"signup","referrer_reward":{"fixed":100}}"#, program: "q"))
+                #"{"currency":"EUR","trigger":"signup","referrer_reward":{"fixed":100}}"#,
+                program: "q"
+            )
+        )
         harness.accept(LedgerHarness.signup("ann", extra: #","code":"ANN","visitor":"va""#))
         harness.accept(LedgerHarness.signup("bob", extra: #","referrer_code":"ann""#))
         harness.accept(LedgerHarness.click("ANN", visitor: "vc", time: "2026-01-02T01:00:00Z"))
@@ -104,7 +108,10 @@ import Testing
         #expect(reason(Array("JSON".utf8) + bytes.dropFirst(4)) == "not a ledger snapshot")
         #expect(reason(Array(bytes[..<4]) + [2] + bytes.dropFirst(5)).contains("snapshot format 2"))
         #expect(reason(bytes + [0]) == "1 bytes after the end of the snapshot")
-        #expect(reason(Array(bytes[..<5]) + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]) == "varint over 64 bits")
+        #expect(
+            reason(Array(bytes[..<5]) + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+                == "varint over 64 bits"
+        )
         // A program count far beyond what the bytes could hold is refused before allocating.
         #expect(reason(Array(bytes[..<6]) + [0xFF, 0xFF, 0xFF, 0xFF, 0x0F]).contains("exceeds"))
     }
@@ -137,17 +144,20 @@ import Testing
             for id in a.participantIDs(program: program) {
                 #expect(
                     CanonicalJSON.encode(try a.participantView(program: program, participant: id, at: at))
-                        == CanonicalJSON.encode(try b.participantView(program: program, participant: id, at: at)))
+                        == CanonicalJSON.encode(try b.participantView(program: program, participant: id, at: at))
+                )
             }
             for (from, to) in [(nil, nil), (at, nil), (nil, at)] as [(Timestamp?, Timestamp?)] {
                 #expect(
                     CanonicalJSON.encode(try a.metrics(program: program, from: from, to: to))
-                        == CanonicalJSON.encode(try b.metrics(program: program, from: from, to: to)))
+                        == CanonicalJSON.encode(try b.metrics(program: program, from: from, to: to))
+                )
             }
             for order in LeaderboardOrder.allCases {
                 #expect(
                     CanonicalJSON.encode(try a.leaderboard(program: program, by: order, limit: 100))
-                        == CanonicalJSON.encode(try b.leaderboard(program: program, by: order, limit: 100)))
+                        == CanonicalJSON.encode(try b.leaderboard(program: program, by: order, limit: 100))
+                )
             }
         }
     }
@@ -156,7 +166,11 @@ import Testing
 extension LedgerHarness {
     /// The code `participant` got at signup in `program`.
     func code(of participant: String, program: String = "p") -> String {
-        events.first { $0.type == "signup" && $0["participant"]?.stringValue == participant && $0["program"]?.stringValue == program }?[
-            "code"]?.stringValue ?? ""
+        events.first {
+            $0.type == "signup" && $0["participant"]?.stringValue == participant
+                && $0["program"]?.stringValue == program
+        }?[
+            "code"
+        ]?.stringValue ?? ""
     }
 }

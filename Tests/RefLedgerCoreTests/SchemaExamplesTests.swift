@@ -41,8 +41,10 @@ import Testing
 
     @Test func validExamplesDecodeAndTheSchemaAccepts() throws {
         let verdicts = try Self.schemaVerdicts()
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.examples.appendingPathComponent("valid").path)
-            .filter { $0.hasSuffix(".json") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(
+            atPath: Self.examples.appendingPathComponent("valid").path
+        )
+        .filter { $0.hasSuffix(".json") }.sorted()
         #expect(names.count >= 9)
         for name in names {
             #expect(verdicts["valid/" + name] == true, "schema rejects valid/\(name)")

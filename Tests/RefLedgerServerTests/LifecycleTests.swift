@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import RefLedgerServer
 import RefLedgerTestSupport
+import Synchronization
 import Testing
 
 @Suite struct LifecycleTests {
@@ -126,7 +126,9 @@ import Testing
     @Test func concurrentBatchesThatFillTheMapLoseNothingAcknowledged() throws {
         // One request per commit, and a slow writer: the other requests wait in the queue.
         let daemon = try DaemonHarness(
-            "sfc", arguments: ["--max-map-mib", "1", "--max-facts-per-commit", "150", "--testing-commit-delay-ms", "60"])
+            "sfc",
+            arguments: ["--max-map-mib", "1", "--max-facts-per-commit", "150", "--testing-commit-delay-ms", "60"]
+        )
         defer { daemon.finish() }
         #expect(try daemon.client().postBatch(Facts.base).status == 200)
         let clients = 8

@@ -59,7 +59,8 @@ import Testing
         var ran = 0
         for example in examples {
             if example.command.hasPrefix("refledger serve") { continue }
-            let script = "cd '\(work)' && export PATH='\(productsDirectory)':\"$PATH\" && S='\(daemon.socketPath)' && "
+            let script =
+                "cd '\(work)' && export PATH='\(productsDirectory)':\"$PATH\" && S='\(daemon.socketPath)' && "
                 + (example.command.hasPrefix("S=") ? "true" : example.command)
             let result = try runCommand("/bin/sh", ["-c", script])
             #expect(result.status == 0, "\(example.command)\nexited \(result.status): \(result.stderr)")
@@ -70,7 +71,8 @@ import Testing
             if let expected = example.expected {
                 #expect(
                     result.output.trimmingCharacters(in: .whitespacesAndNewlines) == expected,
-                    "\(example.command)\nanswered \(result.output)")
+                    "\(example.command)\nanswered \(result.output)"
+                )
             }
             ran += 1
         }
@@ -78,7 +80,9 @@ import Testing
 
         // What the quickstart stored is what it says: c1 derived alice's 500 and bob's 1000.
         let alice = try runCommand(
-            "/bin/sh", ["-c", "curl -s --unix-socket '\(daemon.socketPath)' http://localhost/v1/programs/shop/participants/alice"])
+            "/bin/sh",
+            ["-c", "curl -s --unix-socket '\(daemon.socketPath)' http://localhost/v1/programs/shop/participants/alice"]
+        )
         #expect(alice.output.contains(#""pending":500"#) || alice.output.contains(#""earned":500"#), "\(alice.output)")
     }
 }

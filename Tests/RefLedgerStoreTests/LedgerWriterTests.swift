@@ -22,7 +22,10 @@ import Testing
     /// What each line became (the error code of a rejection, the seq of a duplicate, the
     /// events of a creation) and the head of the log afterwards.
     private static func ingest(
-        _ lines: [String], into directory: String, commitEvery: Int, inBackground: Bool
+        _ lines: [String],
+        into directory: String,
+        commitEvery: Int,
+        inBackground: Bool
     ) throws -> (outcomes: [String], head: EventLog.Head) {
         let log = try EventLog.open(directory: directory, readOnly: false)
         defer { log.close() }
@@ -49,9 +52,17 @@ import Testing
         let directory = try TemporaryDirectory("writer")
         defer { directory.remove() }
         let inPlace = try Self.ingest(
-            lines, into: directory.appending("in-place"), commitEvery: 150, inBackground: false)
+            lines,
+            into: directory.appending("in-place"),
+            commitEvery: 150,
+            inBackground: false
+        )
         let background = try Self.ingest(
-            lines, into: directory.appending("background"), commitEvery: 150, inBackground: true)
+            lines,
+            into: directory.appending("background"),
+            commitEvery: 150,
+            inBackground: true
+        )
         #expect(inPlace.outcomes == background.outcomes)
         #expect(inPlace.head == background.head)
         // Re-posts of facts still being committed were found as duplicates, not stored twice.

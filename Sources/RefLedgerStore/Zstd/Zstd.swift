@@ -240,7 +240,10 @@ extension Zstd {
         public func decompressSized(_ frame: UnsafeRawBufferPointer, maxOutputBytes: Int) throws(ZstdError) -> [UInt8] {
             let contentSize = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
             guard contentSize != czstd_contentsize_error(), contentSize != czstd_contentsize_unknown() else {
-                throw ZstdError(code: ZstdError.corruptionDetectedCode, message: "zstd frame without a readable content size")
+                throw ZstdError(
+                    code: ZstdError.corruptionDetectedCode,
+                    message: "zstd frame without a readable content size"
+                )
             }
             guard contentSize <= UInt64(maxOutputBytes) else {
                 throw ZstdError(
@@ -255,7 +258,10 @@ extension Zstd {
             }
             _ = try zstdCheck(result)
             guard result == Int(contentSize) else {
-                throw ZstdError(code: ZstdError.corruptionDetectedCode, message: "zstd frame shorter than its content size")
+                throw ZstdError(
+                    code: ZstdError.corruptionDetectedCode,
+                    message: "zstd frame shorter than its content size"
+                )
             }
             return output
         }
