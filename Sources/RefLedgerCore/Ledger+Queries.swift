@@ -66,30 +66,33 @@ extension Ledger {
         -> JSONObject
     {
         let program = try program(name)
+        typealias Row = (id: String, member: Participant)
         func value(_ member: Participant) -> Money {
             order == .referees ? Money(member.stats.referredSignups) : member.netRewards
         }
-        func precedes(_ a: Participant, _ b: Participant) -> Bool {
-            value(a) != value(b) ? value(a) > value(b) : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+        func precedes(_ a: Row, _ b: Row) -> Bool {
+            let (left, right) = (value(a.member), value(b.member))
+            return left != right ? left > right : a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
         }
         // Top `limit` by one pass, kept sorted: no sort of every participant.
-        var top: [Participant] = []
+        var top: [Row] = []
         top.reserveCapacity(limit + 1)
-        for member in program.participants.values where value(member) > 0 {
-            if top.count == limit, let last = top.last, !precedes(member, last) { continue }
+        for (id, member) in program.participants where value(member) > 0 {
+            let row = (id, member)
+            if top.count == limit, let last = top.last, !precedes(row, last) { continue }
             var low = 0
             var high = top.count
             while low < high {
                 let middle = (low + high) / 2
-                if precedes(top[middle], member) { low = middle + 1 } else { high = middle }
+                if precedes(top[middle], row) { low = middle + 1 } else { high = middle }
             }
-            top.insert(member, at: low)
+            top.insert(row, at: low)
             if top.count > limit { top.removeLast() }
         }
-        let rows = top.map { member -> JSONValue in
+        let rows = top.map { id, member -> JSONValue in
             .object(
                 JSONObject([
-                    ("participant", .string(member.id)), ("code", .string(member.code)),
+                    ("participant", .string(id)), ("code", .string(member.code)),
                     ("referees", .integer(member.stats.referredSignups)), ("rewards", .money(member.netRewards)),
                 ])
             )

@@ -47,7 +47,7 @@ extension ProgramState {
         let assigned = code == nil
         let finalCode = code ?? assignedCode(for: id, sha256: sha256)
         codeOwners[finalCode.asciiLowercased] = id
-        var member = Participant(id: id, code: finalCode, signupTime: time, visitor: visitor)
+        var member = Participant(code: finalCode, signupTime: time, visitor: visitor)
         // A code the client gave is among the stored fields already.
         if assigned {
             context.stored.add("code", .string(finalCode))

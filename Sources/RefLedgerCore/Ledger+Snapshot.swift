@@ -223,7 +223,6 @@ extension ProgramState {
         for index in ids.indices {
             participants[ids[index]] = try Participant(
                 from: &decoder,
-                id: ids[index],
                 rewardCount: rewardCounts[index],
                 ids: ids
             )

@@ -22,12 +22,10 @@ extension Participant {
     }
 
     /// Reads what ``encode(into:referrer:)`` wrote; the referrer is an index into `ids`.
-    init(from decoder: inout SnapshotDecoder, id: String, rewardCount: Int, ids: [String]) throws(Ledger.SnapshotError)
-    {
+    init(from decoder: inout SnapshotDecoder, rewardCount: Int, ids: [String]) throws(Ledger.SnapshotError) {
         let code = try decoder.string()
         let referrer = try decoder.reference(into: ids.count).map { ids[$0] }
         self.init(
-            id: id,
             code: code,
             referrer: referrer,
             signupTime: try decoder.time(),

@@ -26,7 +26,7 @@ struct RewardEntry: Sendable, Hashable {
     var availableAt: Timestamp
 }
 
-/// A participant of one program.
+/// A participant of one program, kept under its id (which it does not repeat).
 struct Participant: Sendable, Hashable {
     // The 16-byte sums first: no padding between fields (participants are most of the state).
     /// Gross `referrer` and `levelN` rewards accrued, for the cap.
@@ -38,7 +38,6 @@ struct Participant: Sendable, Hashable {
     /// Its metrics as a cohort member; `referredSignups` and `convertedReferees` also
     /// count its qualifying referrals for tiers.
     var stats = MemberStats()
-    var id: String
     var code: String
     var referrer: String?
     var signupTime: Timestamp
