@@ -96,6 +96,8 @@ public enum Daemon {
         let bound = Atomic(false)
         let app = Application(
             responder: Routes(state: state),
+            // A close at shutdown waits for the last response's bytes to reach the socket.
+            server: .http1(configuration: .init(additionalChannelHandlers: [CloseAfterWritesHandler()])),
             configuration: ApplicationConfiguration(
                 address: .unixDomainSocket(path: socketPath),
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)

@@ -201,6 +201,29 @@ import Testing
         let head = jsonObject(try daemon.client().get("/v1/health").text)["seq"] as? Int
         #expect(head == 2 + clients / 2 + (clients / 2) * 50)
     }
+    /// A response longer than the socket and NIO buffers hold, still being written when
+    /// SIGTERM arrives, reaches the client whole: the connection closes after its last byte.
+    @Test func gracefulShutdownWritesALongResponseWhole() throws {
+        let daemon = try DaemonHarness("gl")
+        defer { daemon.finish() }
+        #expect(try daemon.client().postBatch([Facts.program, Facts.alice]).status == 200)
+        let count = 20_000
+        let body = (0..<count).map { Facts.invite("l\($0)") + "\n" }.joined()
+        let connection = try RawRequest.connect(daemon.socketPath)
+        try RawRequest.send(RawRequest.post(body, contentType: "application/x-ndjson"), on: connection)
+        // Every line committed: the results are written or wait for this client to read them.
+        let client = daemon.client()
+        for _ in 0..<1200 {
+            if jsonObject(try client.get("/v1/health").text)["seq"] as? Int == 2 + count { break }
+            usleep(50_000)
+        }
+        kill(daemon.process.processIdentifier, SIGTERM)
+        let response = RawRequest.readAll(connection)
+        #expect(daemon.terminate() == 0)
+        #expect(response.hasPrefix("HTTP/1.1 200"))
+        #expect(response.hasSuffix("\r\n0\r\n\r\n"), "the chunked body ends")
+        #expect(response.components(separatedBy: #""status":"created""#).count - 1 == count)
+    }
 }
 
 /// HTTP/1.1 requests written by hand, so a test knows they were sent whole.
@@ -242,8 +265,9 @@ enum RawRequest {
         }
     }
 
-    /// The status of the response (read to its end or the connection's), -1 if none came.
-    static func readStatus(_ descriptor: Int32) -> Int {
+    /// Bytes received on `descriptor` (which is then closed) until the peer closes or
+    /// `isComplete` says the response is whole.
+    private static func receive(_ descriptor: Int32, until isComplete: ([UInt8]) -> Bool) -> [UInt8] {
         defer { close(descriptor) }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -251,6 +275,24 @@ enum RawRequest {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count <= 0 { break }
             received += buffer[0..<count]
+            if isComplete(received) { break }
+        }
+        return received
+    }
+
+    /// Whether `received` ends a chunked body.
+    private static func endsChunkedBody(_ received: [UInt8]) -> Bool {
+        received.count >= 7 && received.suffix(7).elementsEqual("\r\n0\r\n\r\n".utf8)
+    }
+
+    /// Everything sent on `descriptor` until the peer closes or a chunked body ends.
+    static func readAll(_ descriptor: Int32) -> String {
+        String(decoding: receive(descriptor, until: endsChunkedBody), as: UTF8.self)
+    }
+
+    /// The status of the response (read to its end or the connection's), -1 if none came.
+    static func readStatus(_ descriptor: Int32) -> Int {
+        let received = receive(descriptor) { received in
             let text = String(decoding: received, as: UTF8.self)
             if let headEnd = text.range(of: "\r\n\r\n"),
                 let lengthLine = text[..<headEnd.lowerBound].split(separator: "\r\n").first(where: {
@@ -259,9 +301,9 @@ enum RawRequest {
                 let length = Int(lengthLine.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)),
                 received.count >= text[..<headEnd.upperBound].utf8.count + length
             {
-                break
+                return true
             }
-            if text.contains("\r\n0\r\n\r\n") { break }
+            return endsChunkedBody(received)
         }
         let text = String(decoding: received, as: UTF8.self)
         guard text.hasPrefix("HTTP/1.1 "), let status = Int(text.dropFirst(9).prefix(3)) else { return -1 }
