@@ -47,16 +47,17 @@ extension Routes {
     private func eventsResponse(after: UInt64, limit: UInt64?, follow: Bool, request: Request) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/x-ndjson"
+        // The first seq to send. After the largest seq it stays the largest, which no head
+        // reaches: the answer is empty, a follow stream sends nothing.
+        let first = after < .max ? after + 1 : .max
         if !follow {
-            // No seq follows the largest one: an empty answer (and no `after + 1` to overflow).
-            guard after < .max else { return Response(status: .ok, headers: headers, body: ResponseBody()) }
             let (sum, overflow) = after.addingReportingOverflow(limit ?? 1000)
             let end = min(state.writer.committedHead, overflow ? .max : sum)
             return Response(
                 status: .ok,
                 headers: headers,
                 body: ResponseBody { writer in
-                    var next = after + 1
+                    var next = first
                     while next <= end {
                         let chunk = try await read(from: next, through: min(end, next + Self.eventsPerRead - 1))
                         next += chunk.count
@@ -80,7 +81,7 @@ extension Routes {
                 defer { hub.unsubscribe(subscription.id) }
                 try await request.body.consumeWithCancellationOnInboundClose { _ in
                     try await streamFollowing(
-                        after: after,
+                        from: first,
                         limit: limit ?? .max,
                         heads: subscription.heads,
                         writer: &writer
@@ -91,20 +92,15 @@ extension Routes {
         )
     }
 
-    /// Streams events after `after` as commits land, until `limit` events or the hub closes.
+    /// Streams events from seq `first` on as commits land, until `limit` events or the hub closes.
     private func streamFollowing(
-        after: UInt64,
+        from first: UInt64,
         limit: UInt64,
         heads: AsyncStream<UInt64>,
         writer: inout any ResponseBodyWriter
     ) async throws {
         var iterator = heads.makeAsyncIterator()
-        guard after < .max else {
-            // No event can ever follow: stay open, sending nothing, until the hub closes.
-            while await iterator.next() != nil {}
-            return
-        }
-        var next = after + 1
+        var next = first
         var remaining = limit
         while remaining > 0 {
             let head = state.writer.committedHead

@@ -58,11 +58,11 @@ extension Routes {
     }
 
     /// The bytes of a single fact's body that count toward its limit: all but a final
-    /// newline (`\n`, or `\r\n`).
+    /// newline (`\n`, or `\r\n`), as for an NDJSON line.
     static func countedBytes(_ body: ByteBuffer) -> Int {
         body.withUnsafeReadableBytes { bytes in
             guard bytes.last == 0x0A else { return bytes.count }
-            return bytes.count >= 2 && bytes[bytes.count - 2] == 0x0D ? bytes.count - 2 : bytes.count - 1
+            return NDJSONLines.contentEnd(bytes, start: 0, newline: bytes.count - 1)
         }
     }
 
@@ -177,8 +177,7 @@ enum NDJSONLines {
             while start < bytes.count {
                 var end = start
                 while end < bytes.count, bytes[end] != 0x0A { end += 1 }
-                var contentEnd = end
-                if contentEnd > start, bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+                let contentEnd = contentEnd(bytes, start: start, newline: end)
                 var blank = true
                 for index in start..<contentEnd
                 where !(bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0D) {
@@ -190,6 +189,12 @@ enum NDJSONLines {
             }
             return ranges
         }
+    }
+
+    /// Where the content of the line from `start` to its `\n` at `newline` ends: before a
+    /// `\r` that makes the newline a CRLF.
+    static func contentEnd(_ bytes: UnsafeRawBufferPointer, start: Int, newline: Int) -> Int {
+        newline > start && bytes[newline - 1] == 0x0D ? newline - 1 : newline
     }
 }
 
