@@ -41,14 +41,13 @@ public struct Importer {
 
     /// Whether the first non-blank line of an input is a stored event rather than a fact: it
     /// has the members only the log writes, each of its form — an integer `seq`, `prev` and
-    /// `hash` of 64 lower-case hex digits, a `recorded_at` string. A fact line carrying some
-    /// of them (a client trying to set them) is judged as a fact: `unknown_field`.
+    /// `hash` in hex of 32 bytes (as the stored-event reader takes them), a `recorded_at`
+    /// string. A fact line carrying some of them (a client trying to set them) is judged as a
+    /// fact: `unknown_field`.
     public static func isStoredEvent(_ line: [UInt8]) -> Bool {
         guard case .object(let object)? = try? JSONParser.parse(line) else { return false }
         func isHash(_ value: JSONValue?) -> Bool {
-            guard let text = value?.stringValue else { return false }
-            return text.utf8.count == 64
-                && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+            value?.stringValue.flatMap(Chain.bytes(fromHex:))?.count == Chain.hashByteCount
         }
         return object["seq"]?.integerValue != nil && isHash(object["prev"]) && isHash(object["hash"])
             && object["recorded_at"]?.stringValue != nil
