@@ -42,13 +42,14 @@ struct LedgerBenchmark {
             }
         }
         Bench.note("applied \(facts.count) facts in memory")
+        let snapshot = try Self.snapshotRoundTrip(ledger)
         if applyOnly {
             return try Bench.printJSON([
                 "benchmark": "ledger",
                 "results": [
                     "decode_facts_per_s": Bench.round(Double(lines.count) / decodeSeconds),
                     "apply_facts_per_s": Bench.round(Double(facts.count) / applySeconds),
-                    "apply_accepted": accepted, "apply_events": events,
+                    "apply_accepted": accepted, "apply_events": events, "snapshot": snapshot,
                 ],
             ])
         }
@@ -102,6 +103,7 @@ struct LedgerBenchmark {
             "apply_facts_per_s": Bench.round(Double(facts.count) / applySeconds),
             "apply_accepted": accepted,
             "apply_events": events,
+            "snapshot": snapshot,
             "import_facts_per_s": Bench.round(Double(lines.count) / importSeconds),
             "import_created": summary?.created ?? 0,
             "import_rejected": summary?.rejected ?? 0,
@@ -122,6 +124,25 @@ struct LedgerBenchmark {
             "targets": ["apply_facts_per_s": 1_000_000, "import_facts_per_s": 200_000, "query_p99_us": 1000],
         ]
         try Bench.printJSON(["benchmark": "ledger", "results": results])
+    }
+
+    /// Encodes the applied ledger as a snapshot, reads it back and checks that the bytes
+    /// agree: seconds each way and the size.
+    private static func snapshotRoundTrip(_ ledger: Ledger) throws -> [String: Any] {
+        var bytes: [UInt8] = []
+        let encodeSeconds = Bench.time { bytes = ledger.snapshotBytes() }
+        var decoded: Ledger?
+        let decodeSeconds = try Bench.time {
+            decoded = try Ledger(snapshot: bytes, sha256: Ledger.standardHasher, fork: Ledger.onTwoThreads)
+        }
+        guard decoded?.snapshotBytes() == bytes else {
+            throw BenchFailure(description: "the snapshot does not round-trip")
+        }
+        return [
+            "encode_seconds": Bench.round(encodeSeconds, 3),
+            "decode_seconds": Bench.round(decodeSeconds, 3),
+            "bytes": bytes.count,
+        ]
     }
 
     private func biggestProgram(_ ledger: Ledger) -> String {
