@@ -51,12 +51,13 @@ public final class Ahead<Value>: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: Value?
 
-    /// Starts `work` on a global queue.
+    /// Starts `work` on a thread of its own.
     public init(_ work: @escaping @Sendable () -> Value) {
-        DispatchQueue.global().async {
+        let thread = Thread {
             self.result = work()
             self.done.signal()
         }
+        thread.start()
     }
 
     /// Waits for the work to finish and returns its result; call once.
