@@ -25,26 +25,26 @@ extension ProgramState {
     /// Undoes one derived event that was the last of its kind to be applied.
     mutating func retract(_ event: StoredEvent) {
         guard let beneficiary = event.fields["participant"]?.stringValue,
-            let amount = event.fields["amount"]?.integerValue, participants[beneficiary] != nil
+            let amount = event.fields["amount"]?.integerValue, let position = participants.position(of: beneficiary)
         else { return }
         let order = event.fields["order"]?.stringValue
         switch event.type {
         case "reward":
             let role = event.fields["role"]?.stringValue ?? ""
-            guard let index = participants[beneficiary]!.rewards.lastIndex(where: { $0.id == event.id }) else { return }
-            participants[beneficiary]!.rewards.remove(at: index)
-            participants[beneficiary]!.netRewards -= Money(amount)
-            if role != "referee" { participants[beneficiary]!.capAccrued -= Money(amount) }
+            guard let index = participants[at: position].rewards.lastIndex(where: { $0.id == event.id }) else { return }
+            participants[at: position].rewards.remove(at: index)
+            participants[at: position].netRewards -= Money(amount)
+            if role != "referee" { participants[at: position].capAccrued -= Money(amount) }
             if let order { orders[order]?.rewards.removeAll { $0.participant == beneficiary && $0.index == index } }
             if let member = costMember(order: order, beneficiary: beneficiary, role: role) {
                 adjustStats(of: member) { $0.rewardCost -= Money(amount) }
             }
         case "reversal":
             guard let rewardID = event.fields["reward"]?.stringValue,
-                let index = participants[beneficiary]!.rewards.firstIndex(where: { $0.id == rewardID })
+                let index = participants[at: position].rewards.firstIndex(where: { $0.id == rewardID })
             else { return }
-            participants[beneficiary]!.rewards[index].reversed -= amount
-            participants[beneficiary]!.netRewards += Money(amount)
+            participants[at: position].rewards[index].reversed -= amount
+            participants[at: position].netRewards += Money(amount)
             if let order, let buyer = orders[order]?.participant, let member = participants[buyer]?.referrer {
                 adjustStats(of: member) { $0.rewardCost += Money(amount) }
             }

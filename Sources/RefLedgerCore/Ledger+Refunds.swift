@@ -16,7 +16,8 @@ extension ProgramState {
         let referrer = participants[order.participant]?.referrer
         if let referrer { adjustStats(of: referrer) { $0.referredRevenue -= Money(amount) } }
         for link in order.rewards {
-            let reward = participants[link.participant]!.rewards[link.index]
+            let beneficiary = participant(link.participant)
+            let reward = participants[at: beneficiary].rewards[link.index]
             let target = Int64(
                 (2 * Int128(reward.amount) * Int128(refunded) + Int128(order.amount)) / (2 * Int128(order.amount))
             )
@@ -30,8 +31,8 @@ extension ProgramState {
                     ("order", .string(orderID)),
                 ]
             )
-            participants[link.participant]!.rewards[link.index].reversed += reversal
-            participants[link.participant]!.netRewards -= Money(reversal)
+            participants[at: beneficiary].rewards[link.index].reversed += reversal
+            participants[at: beneficiary].netRewards -= Money(reversal)
             if let referrer { adjustStats(of: referrer) { $0.rewardCost -= Money(reversal) } }
         }
     }
@@ -80,7 +81,7 @@ extension ProgramState {
             )
         }
         payouts[payoutID] = Payout(participant: id, amount: amount, state: .open)
-        participants[id]!.reserved += Money(amount)
+        participants[at: participant(id)].reserved += Money(amount)
     }
 
     /// The money of an open payout left (settled) or came back (failed).
@@ -96,8 +97,9 @@ extension ProgramState {
             )
         }
         payouts[payoutID]!.state = settled ? .settled : .failed
-        participants[payout.participant]!.reserved -= Money(payout.amount)
-        if settled { participants[payout.participant]!.paid += Money(payout.amount) }
+        let member = participant(payout.participant)
+        participants[at: member].reserved -= Money(payout.amount)
+        if settled { participants[at: member].paid += Money(payout.amount) }
     }
 }
 

@@ -38,8 +38,8 @@ extension ProgramState {
     }
 
     /// Rewards of an attributed signup under trigger `signup`.
-    mutating func deriveSignupRewards(referee: String, referrer: String, context: inout Derivation) {
-        let qualifying = participants[referrer]!.stats.referredSignups
+    mutating func deriveSignupRewards(referee: Member, referrer: Member, context: inout Derivation) {
+        let qualifying = participants[at: referrer].stats.referredSignups
         let referrerAmount = Self.value(of: referrerShape(qualifying: qualifying), amount: nil)
         grant(referrerAmount, to: referrer, role: .referrer, order: nil, costTo: referrer, context: &context)
         if let shape = rules.refereeReward {
@@ -62,7 +62,9 @@ extension ProgramState {
         currency: String,
         context: inout Derivation
     ) throws(LedgerError) {
-        guard let member = participants[id] else { throw Ledger.unknownParticipant(id) }
+        // The participants involved are found once, by position: looking them up by id for
+        // every field read and written was most of a conversion's cost.
+        guard let member = participants.position(of: id) else { throw Ledger.unknownParticipant(id) }
         guard orders[orderID] == nil else {
             throw LedgerError(.duplicateOrder, "order \(orderID) already exists in \(name)", field: "order")
         }
@@ -73,18 +75,16 @@ extension ProgramState {
                 field: "currency"
             )
         }
-        let isFirst = member.firstConversionTime == nil
+        let isFirst = participants[at: member].firstConversionTime == nil
         orders[orderID] = Order(participant: id, amount: amount)
-        guard let referrer = member.referrer else {
-            if isFirst { participants[id]!.firstConversionTime = context.time }
-            return
-        }
+        if isFirst { participants[at: member].firstConversionTime = context.time }
+        guard let referrerID = participants[at: member].referrer else { return }
         if isFirst {
-            participants[id]!.firstConversionTime = context.time
-            let millis = max(0, context.time.millisecondsSinceEpoch - member.signupTime.millisecondsSinceEpoch)
-            timeToConvertMillis.insert(millis)
+            let signupTime = participants[at: member].signupTime
+            timeToConvertMillis.insert(max(0, context.time.millisecondsSinceEpoch - signupTime.millisecondsSinceEpoch))
         }
-        adjustStats(of: referrer) { stats in
+        let referrer = participant(referrerID)
+        adjustStats(at: referrer) { stats in
             if isFirst { stats.convertedReferees += 1 }
             stats.referredOrders += 1
             stats.referredOrderAmount += Money(amount)
@@ -95,22 +95,23 @@ extension ProgramState {
         case .firstConversion where !isFirst: return
         case .firstConversion, .everyConversion: break
         }
-        let qualifying = participants[referrer]!.stats.convertedReferees
+        let qualifying = participants[at: referrer].stats.convertedReferees
         let referrerAmount = Self.value(of: referrerShape(qualifying: qualifying), amount: amount)
         grant(referrerAmount, to: referrer, role: .referrer, order: orderID, costTo: referrer, context: &context)
         if let shape = rules.refereeReward {
             grant(
                 Self.value(of: shape, amount: amount),
-                to: id,
+                to: member,
                 role: .referee,
                 order: orderID,
                 costTo: referrer,
                 context: &context
             )
         }
-        var ancestor = participants[referrer]!.referrer
+        var ancestor = participants[at: referrer].referrer
         for (index, bps) in rules.levelsBps.enumerated() {
-            guard let beneficiary = ancestor else { break }
+            guard let ancestorID = ancestor else { break }
+            let beneficiary = participant(ancestorID)
             grant(
                 Self.percent(amount, bps: bps),
                 to: beneficiary,
@@ -119,7 +120,7 @@ extension ProgramState {
                 costTo: referrer,
                 context: &context
             )
-            ancestor = participants[beneficiary]!.referrer
+            ancestor = participants[at: beneficiary].referrer
         }
     }
 
@@ -127,30 +128,33 @@ extension ProgramState {
     /// `costTo` is the cohort member whose referee caused it (metrics' reward_cost).
     mutating func grant(
         _ amount: Int64,
-        to beneficiary: String,
+        to beneficiary: Member,
         role: RewardRole,
         order: String?,
-        costTo member: String,
+        costTo member: Member,
         context: inout Derivation
     ) {
         var amount = amount
         if role.isCapped, let cap = rules.referrerCap {
             // What is left under the cap (0 when reached) is below `amount` only when it fits.
-            amount = Int64(min(Money(amount), max(0, Money(cap) - participants[beneficiary]!.capAccrued)))
+            amount = Int64(min(Money(amount), max(0, Money(cap) - participants[at: beneficiary].capAccrued)))
         }
         guard amount > 0 else { return }
         let availableAt = context.time.adding(milliseconds: rules.holdDays * 86_400_000)
         let id = context.nextDerived.id
+        let beneficiaryID = participants.ids[beneficiary]
         var members: [(String, JSONValue)] = [
-            ("participant", .string(beneficiary)), ("role", .string(role.name)), ("amount", .integer(amount)),
+            ("participant", .string(beneficiaryID)), ("role", .string(role.name)), ("amount", .integer(amount)),
             ("currency", .string(rules.currency)), ("available_at", .string(availableAt.description)),
         ]
         if let order { members.append(("order", .string(order))) }
         context.derive(.reward, members)
-        if role.isCapped { participants[beneficiary]!.capAccrued += Money(amount) }
-        participants[beneficiary]!.netRewards += Money(amount)
-        participants[beneficiary]!.rewards.append(RewardEntry(id: id, amount: amount, availableAt: availableAt))
-        if let order { orders[order]!.rewards.append((beneficiary, participants[beneficiary]!.rewards.count - 1)) }
-        adjustStats(of: member) { $0.rewardCost += Money(amount) }
+        if role.isCapped { participants[at: beneficiary].capAccrued += Money(amount) }
+        participants[at: beneficiary].netRewards += Money(amount)
+        participants[at: beneficiary].rewards.append(RewardEntry(id: id, amount: amount, availableAt: availableAt))
+        if let order {
+            orders[order]!.rewards.append((beneficiaryID, participants[at: beneficiary].rewards.count - 1))
+        }
+        adjustStats(at: member) { $0.rewardCost += Money(amount) }
     }
 }

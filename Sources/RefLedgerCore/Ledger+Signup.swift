@@ -64,17 +64,20 @@ extension ProgramState {
         case .none, .unknownCode:
             break
         }
-        participants[id] = member
+        participants.add(member, id: id)
         totals.referred += member.stats.referred
 
         switch attribution {
         case .selfReferral:
             adjustStats(of: candidate!) { $0.selfReferrals += 1 }
         case .referrerCode, .click:
-            let referrer = candidate!
-            adjustStats(of: referrer) { $0.referredSignups += 1 }
-            if participants[referrer]!.stats.referredSignups == 1 { activeReferrers += 1 }
-            if rules.trigger == .signup { deriveSignupRewards(referee: id, referrer: referrer, context: &context) }
+            // Positions taken after the referee was added.
+            let referrer = participant(candidate!)
+            adjustStats(at: referrer) { $0.referredSignups += 1 }
+            if participants[at: referrer].stats.referredSignups == 1 { activeReferrers += 1 }
+            if rules.trigger == .signup {
+                deriveSignupRewards(referee: participant(id), referrer: referrer, context: &context)
+            }
         case .none, .unknownCode:
             break
         }

@@ -97,7 +97,7 @@ extension Ledger {
     public mutating func detach() {
         for name in Array(programs.keys) {
             var program = programs.removeValue(forKey: name)!
-            program.participants.reserveCapacity(program.participants.count)
+            program.participants.detach()
             program.codeOwners.reserveCapacity(program.codeOwners.count)
             program.clicksByVisitor.reserveCapacity(program.clicksByVisitor.count)
             program.orders.reserveCapacity(program.orders.count)
@@ -120,12 +120,12 @@ extension ProgramState {
     func encode(into encoder: inout SnapshotEncoder) {
         encoder.string(name)
         rules.encode(into: &encoder)
-        // Sorted through dictionary positions: no participant (large) is moved or looked up
-        // by its id again.
-        let order = participants.indices.sorted { participants.keys[$0] < participants.keys[$1] }
+        // Sorted through positions: no participant (large) is moved or looked up by its id again.
+        let ids = participants.ids
+        let order = ids.indices.sorted { ids[$0] < ids[$1] }
         var indexOf: [String: Int] = [:]
         indexOf.reserveCapacity(order.count)
-        for (index, position) in order.enumerated() { indexOf[participants.keys[position]] = index }
+        for (index, position) in order.enumerated() { indexOf[ids[position]] = index }
         func reference(_ id: String?) -> Int? {
             guard let id else { return nil }
             assert(indexOf[id] != nil, "\(id) is referenced but is not a participant of \(name)")
@@ -134,12 +134,12 @@ extension ProgramState {
 
         encoder.count(order.count)
         for position in order {
-            encoder.string(participants.keys[position])
-            encoder.count(participants.values[position].rewards.count)
+            encoder.string(ids[position])
+            encoder.count(participants[at: position].rewards.count)
         }
         encoder.section(capacity: participants.count * 64) { encoder in
             for position in order {
-                let member = participants.values[position]
+                let member = participants[at: position]
                 member.encode(into: &encoder, referrer: reference(member.referrer))
             }
         }
@@ -190,7 +190,7 @@ extension ProgramState {
         }
         let people = SnapshotSection(bytes: decoder.bytes, range: try decoder.section())
         let references = SnapshotSection(bytes: decoder.bytes, range: try decoder.section())
-        let members = ForkResult<[String: Participant]>()
+        let members = ForkResult<ParticipantTable>()
         let links = ForkResult<Links>()
         fork(
             { [ids, rewardCounts] in
@@ -216,15 +216,15 @@ extension ProgramState {
         from decoder: SnapshotDecoder,
         ids: [String],
         rewardCounts: [Int]
-    ) throws(Ledger.SnapshotError) -> [String: Participant] {
+    ) throws(Ledger.SnapshotError) -> ParticipantTable {
         var decoder = decoder
-        var participants: [String: Participant] = [:]
+        var participants = ParticipantTable()
         participants.reserveCapacity(ids.count)
         for index in ids.indices {
-            participants[ids[index]] = try Participant(
-                from: &decoder,
-                rewardCount: rewardCounts[index],
-                ids: ids
+            // The ids were checked to ascend strictly: none is added twice.
+            participants.add(
+                try Participant(from: &decoder, rewardCount: rewardCounts[index], ids: ids),
+                id: ids[index]
             )
         }
         try decoder.expectEnd(of: "the participants")

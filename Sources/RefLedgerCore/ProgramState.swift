@@ -86,7 +86,7 @@ struct Click: Sendable, Hashable {
 struct ProgramState: Sendable {
     var name: String
     var rules: Rules
-    var participants: [String: Participant] = [:]
+    var participants = ParticipantTable()
     /// Lower-cased code → participant id.
     var codeOwners: [String: String] = [:]
     var clicksByVisitor: [String: [Click]] = [:]
@@ -104,10 +104,27 @@ struct ProgramState: Sendable {
         self.rules = rules
     }
 
+    /// Where a participant is in `participants`.
+    typealias Member = Int
+
+    /// The position of participant `id`, who must exist (a referrer or an ancestor, which
+    /// attribution only ever names among existing participants).
+    func participant(_ id: String) -> Member {
+        guard let member = participants.position(of: id) else {
+            preconditionFailure("\(id) is named as a referrer but is not a participant of \(name)")
+        }
+        return member
+    }
+
     /// Applies `change` to the stats of `member` and to the program's totals alike.
     mutating func adjustStats(of member: String, _ change: (inout MemberStats) -> Void) {
-        guard participants[member] != nil else { return }
-        change(&participants[member]!.stats)
+        guard let member = participants.position(of: member) else { return }
+        adjustStats(at: member, change)
+    }
+
+    /// Applies `change` to the stats of the participant at `member` and to the totals alike.
+    mutating func adjustStats(at member: Member, _ change: (inout MemberStats) -> Void) {
+        change(&participants[at: member].stats)
         change(&totals)
     }
 }
