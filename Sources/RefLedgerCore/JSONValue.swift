@@ -77,7 +77,10 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     /// The member named `key`; setting `nil` removes it, setting a new key appends it.
     public subscript(key: String) -> JSONValue? {
         get {
-            for member in members where member.key == key { return member.value }
+            // Lengths first: comparing two different strings costs far more than their
+            // lengths, and most member names differ in length.
+            let length = key.utf8.count
+            for member in members where member.key.utf8.count == length && member.key == key { return member.value }
             return nil
         }
         set {
