@@ -16,7 +16,7 @@ extension Routes {
     /// else the error with its §6 status.
     private func postSingle(_ request: Request) async -> Response {
         let body: ByteBuffer
-        let tooLarge = LedgerError(.tooLarge, "a fact may be at most \(FactDecoder.maxFactBytes) bytes")
+        var tooLarge: LedgerError { LedgerError(.tooLarge, "a fact may be at most \(FactDecoder.maxFactBytes) bytes") }
         do {
             // A final newline (`\n` or `\r\n`) is not counted (SPEC §2).
             body = try await request.body.collect(upTo: FactDecoder.maxFactBytes + 2)
