@@ -119,7 +119,7 @@ public enum FactDecoder {
         guard case .string(let name) = value else {
             throw LedgerError(.badValue, "type must be a string", field: "type")
         }
-        if let type = FactType(rawValue: name) { return type }
+        if let type = FactType.named(name) { return type }
         if DerivedType(rawValue: name) != nil {
             throw LedgerError(
                 .derivedType,
