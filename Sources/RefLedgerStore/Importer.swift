@@ -150,7 +150,7 @@ public struct Importer {
         func startRun() throws {
             let lines = run
             run = []
-            let ahead = Ahead { Self.decode(lines) }
+            let ahead = Ahead(on: .ownThread) { Self.decode(lines) }
             if let previous = decoding { try judge(previous.lines, previous.decoded.wait()) }
             decoding = (lines, ahead)
         }

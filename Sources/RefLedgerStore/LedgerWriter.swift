@@ -168,7 +168,7 @@ public final class LedgerWriter {
         guard !staged.isEmpty else { return }
         let (events, facts) = takeStaged()
         let log = self.log
-        inFlight = (facts, Ahead { Result { try Self.write(events, to: log) } })
+        inFlight = (facts, Ahead(on: .ownThread) { Result { try Self.write(events, to: log) } })
     }
 
     /// Waits for the batch under way in the background, if any.
