@@ -61,7 +61,7 @@ extension ProgramState {
         currency: String,
         at time: Timestamp
     ) throws(LedgerError) {
-        guard participants[id] != nil else { throw Ledger.unknownParticipant(id) }
+        guard participants.position(of: id) != nil else { throw Ledger.unknownParticipant(id) }
         guard payouts[payoutID] == nil else {
             throw LedgerError(.duplicatePayout, "payout \(payoutID) already exists in \(name)", field: "payout")
         }

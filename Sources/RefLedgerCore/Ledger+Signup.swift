@@ -17,7 +17,7 @@ extension ProgramState {
         context: inout Derivation,
         sha256: Ledger.Hasher
     ) throws(LedgerError) {
-        guard participants[id] == nil else {
+        guard participants.position(of: id) == nil else {
             throw LedgerError(
                 .participantExists,
                 "participant \(id) already signed up in \(name)",
@@ -40,7 +40,9 @@ extension ProgramState {
         } else {
             attribution = .none
         }
-        if let would = candidate, let visitor, participants[would]?.visitor == visitor {
+        // Found once: positions stay valid as participants are added.
+        let candidatePosition = candidate.flatMap { participants.position(of: $0) }
+        if let would = candidatePosition, let visitor, participants[at: would].visitor == visitor {
             attribution = .selfReferral
         }
 
@@ -64,20 +66,17 @@ extension ProgramState {
         case .none, .unknownCode:
             break
         }
-        participants.add(member, id: id)
+        let referee = participants.add(member, id: id)
         totals.referred += member.stats.referred
 
         switch attribution {
         case .selfReferral:
-            adjustStats(of: candidate!) { $0.selfReferrals += 1 }
+            if let would = candidatePosition { adjustStats(at: would) { $0.selfReferrals += 1 } }
         case .referrerCode, .click:
-            // Positions taken after the referee was added.
-            let referrer = participant(candidate!)
+            let referrer = candidatePosition ?? participant(candidate!)
             adjustStats(at: referrer) { $0.referredSignups += 1 }
             if participants[at: referrer].stats.referredSignups == 1 { activeReferrers += 1 }
-            if rules.trigger == .signup {
-                deriveSignupRewards(referee: participant(id), referrer: referrer, context: &context)
-            }
+            if rules.trigger == .signup { deriveSignupRewards(referee: referee, referrer: referrer, context: &context) }
         case .none, .unknownCode:
             break
         }

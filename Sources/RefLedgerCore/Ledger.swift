@@ -146,8 +146,10 @@ extension ProgramState {
                 sha256: sha256
             )
         case .invite(let participant, _, _):
-            guard participants[participant] != nil else { throw Ledger.unknownParticipant(participant) }
-            adjustStats(of: participant) { $0.invites += 1 }
+            guard let member = participants.position(of: participant) else {
+                throw Ledger.unknownParticipant(participant)
+            }
+            adjustStats(at: member) { $0.invites += 1 }
         case .click(let code, let visitor, _):
             guard let owner = codeOwners[code.asciiLowercased] else {
                 throw LedgerError(.unknownCode, "no participant of \(name) has code \(code)", field: "code")
