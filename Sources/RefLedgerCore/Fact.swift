@@ -11,24 +11,13 @@ public enum FactType: String, Sendable, CaseIterable {
     case payoutFailed = "payout_failed"
 
     /// The type's position in `allCases`.
-    public var index: Int {
-        switch self {
-        case .program: 0
-        case .signup: 1
-        case .invite: 2
-        case .click: 3
-        case .conversion: 4
-        case .refund: 5
-        case .payout: 6
-        case .payoutSettled: 7
-        case .payoutFailed: 8
-        }
-    }
+    public var index: Int { Self.inOrder.firstIndex(of: self)! }
 
     /// The type a fact names, as `init(rawValue:)` finds it, with one hash look-up instead of
     /// comparing the name with each case's (decoding asks this of every fact).
     static func named(_ name: String) -> FactType? { byName[name] }
 
+    private static let inOrder = allCases
     private static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 }
 

@@ -3,7 +3,8 @@
 /// Stricter than Foundation where the contract needs it: duplicate keys, invalid UTF-8,
 /// lone surrogate escapes, control characters in strings and trailing content are errors.
 /// Number literals are kept only as integers in 0 … 2^53−1 (`.integer`); every other valid
-/// number literal becomes `.invalidNumber`.
+/// number literal becomes `.invalidNumber` (or, reading an answer rather than a fact, stays
+/// as written: ``parseAnswer(_:)``).
 public struct JSONParser {
     /// Why a text is not JSON, with the byte offset where that was found.
     public struct SyntaxError: Error, Sendable, Equatable {
@@ -17,11 +18,7 @@ public struct JSONParser {
     /// Parses exactly one JSON value from `bytes` (surrounding whitespace allowed).
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(SyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.position == bytes.count else { throw parser.error("unexpected content after the JSON value") }
-        return value
+        return try parser.parseWhole()
     }
 
     /// Parses exactly one JSON value from `bytes`.
@@ -35,6 +32,20 @@ public struct JSONParser {
         }
     }
 
+    /// Parses one of the daemon's answers: like ``parse(_:)-([UInt8])``, but a number literal
+    /// outside 0 … 2^53−1 (a ratio, a negative, a sum past 2^53) is kept as written
+    /// (`.number`), so that the answer renders exactly as the offline query renders it.
+    public static func parseAnswer(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(SyntaxError) in
+                var parser = JSONParser(bytes: buffer)
+                parser.keepsNumbers = true
+                return try parser.parseWhole()
+            }
+        }
+        return try result.get()
+    }
+
     /// Parses exactly one JSON value from `bytes`, like ``parse(_:)-(UnsafeRawBufferPointer)``.
     /// When it is an object whose members are all plain (``FlatCanonical``: keys and string
     /// values without escapes, integers as plain digits, at most `members.count` of them),
@@ -46,10 +57,7 @@ public struct JSONParser {
     ) throws(SyntaxError) -> (value: JSONValue, flatMembers: Int?) {
         var parser = JSONParser(bytes: bytes)
         parser.recorder = members
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.position == bytes.count else { throw parser.error("unexpected content after the JSON value") }
+        let value = try parser.parseWhole()
         guard case .object = value, parser.flat else { return (value, nil) }
         return (value, parser.recorded)
     }
@@ -63,10 +71,21 @@ public struct JSONParser {
     private var flat = true
     /// Whether the last string parsed had an escape.
     var escaped = false
+    /// Whether number literals the contract refuses in facts are kept as written.
+    private var keepsNumbers = false
 
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     func error(_ message: String) -> SyntaxError { SyntaxError(message: message, offset: position) }
+
+    /// Exactly one value, surrounding whitespace allowed, and nothing after it.
+    private mutating func parseWhole() throws(SyntaxError) -> JSONValue {
+        skipWhitespace()
+        let value = try parseValue(depth: 0)
+        skipWhitespace()
+        guard position == bytes.count else { throw error("unexpected content after the JSON value") }
+        return value
+    }
 
     private mutating func skipWhitespace() {
         while position < bytes.count {
@@ -188,6 +207,7 @@ public struct JSONParser {
     }
 
     private mutating func parseNumber() throws(SyntaxError) -> JSONValue {
+        let start = position
         var negative = false
         if bytes[position] == UInt8(ascii: "-") {
             negative = true
@@ -224,7 +244,10 @@ public struct JSONParser {
             guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number") }
             while position < bytes.count, isDigit(bytes[position]) { position += 1 }
         }
-        guard integral, !overflow, !negative || value == 0 else { return .invalidNumber }
+        guard integral, !overflow, !negative || value == 0 else {
+            guard keepsNumbers else { return .invalidNumber }
+            return .number(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self))
+        }
         return .integer(value)
     }
 

@@ -33,7 +33,9 @@ extension Ledger {
     public func balances(program name: String, at: Timestamp) -> [String: Balance] {
         guard let program = programs[name] else { return [:] }
         var result: [String: Balance] = [:]
-        for id in program.participants.keys { result[id] = program.balance(of: id, at: at) }
+        for (position, id) in program.participants.ids.enumerated() {
+            result[id] = program.balance(of: position, at: at)
+        }
         return result
     }
 
@@ -46,9 +48,11 @@ extension Ledger {
         -> JSONObject
     {
         let program = try program(name)
-        guard let member = program.participants[id], let balance = program.balance(of: id, at: at) else {
+        guard let position = program.participants.position(of: id) else {
             throw LedgerError(.notFound, "no participant \(id) in \(name)", field: "participant")
         }
+        let member = program.participants[at: position]
+        let balance = program.balance(of: position, at: at)
         return JSONObject([
             ("program", .string(name)), ("participant", .string(id)), ("code", .string(member.code)),
             ("referrer", member.referrer.map(JSONValue.string) ?? .null),
@@ -112,6 +116,6 @@ extension Ledger {
 
     /// The participant ids of a program, sorted.
     public func participantIDs(program name: String) -> [String] {
-        programs[name]?.participants.keys.sorted() ?? []
+        programs[name]?.participants.ids.sorted() ?? []
     }
 }

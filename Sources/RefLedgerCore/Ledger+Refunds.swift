@@ -41,7 +41,12 @@ extension ProgramState {
 extension ProgramState {
     /// A participant's balance (SPEC §5), holds judged at `at`.
     func balance(of id: String, at: Timestamp) -> Balance? {
-        guard let member = participants[id] else { return nil }
+        participants.position(of: id).map { balance(of: $0, at: at) }
+    }
+
+    /// The balance of the participant at `position`, holds judged at `at`.
+    func balance(of position: Member, at: Timestamp) -> Balance {
+        let member = participants[at: position]
         var balance = Balance(currency: rules.currency)
         for reward in member.rewards {
             let net = reward.amount - reward.reversed
@@ -61,7 +66,7 @@ extension ProgramState {
         currency: String,
         at time: Timestamp
     ) throws(LedgerError) {
-        guard participants.position(of: id) != nil else { throw Ledger.unknownParticipant(id) }
+        guard let member = participants.position(of: id) else { throw Ledger.unknownParticipant(id) }
         guard payouts[payoutID] == nil else {
             throw LedgerError(.duplicatePayout, "payout \(payoutID) already exists in \(name)", field: "payout")
         }
@@ -72,7 +77,7 @@ extension ProgramState {
                 field: "currency"
             )
         }
-        let available = balance(of: id, at: time)!.available
+        let available = balance(of: member, at: time).available
         guard Money(amount) <= available else {
             throw LedgerError(
                 .insufficientFunds,
@@ -81,7 +86,7 @@ extension ProgramState {
             )
         }
         payouts[payoutID] = Payout(participant: id, amount: amount, state: .open)
-        participants[at: participant(id)].reserved += Money(amount)
+        participants[at: member].reserved += Money(amount)
     }
 
     /// The money of an open payout left (settled) or came back (failed).

@@ -40,8 +40,9 @@ extension ProgramState {
         } else {
             attribution = .none
         }
-        // Found once: positions stay valid as participants are added.
-        let candidatePosition = candidate.flatMap { participants.position(of: $0) }
+        // Found once: positions stay valid as participants are added. A code's owner and a
+        // click's owner are participants.
+        let candidatePosition = candidate.map { participant($0) }
         if let would = candidatePosition, let visitor, participants[at: would].visitor == visitor {
             attribution = .selfReferral
         }
@@ -71,9 +72,9 @@ extension ProgramState {
 
         switch attribution {
         case .selfReferral:
-            if let would = candidatePosition { adjustStats(at: would) { $0.selfReferrals += 1 } }
+            adjustStats(at: candidatePosition!) { $0.selfReferrals += 1 }
         case .referrerCode, .click:
-            let referrer = candidatePosition ?? participant(candidate!)
+            let referrer = candidatePosition!
             adjustStats(at: referrer) { $0.referredSignups += 1 }
             if participants[at: referrer].stats.referredSignups == 1 { activeReferrers += 1 }
             if rules.trigger == .signup { deriveSignupRewards(referee: referee, referrer: referrer, context: &context) }

@@ -20,9 +20,6 @@ struct ParticipantTable: Sendable, Sequence {
 
     var count: Int { ids.count }
 
-    /// The ids (by position).
-    var keys: [String] { ids }
-
     /// The participant with this id, if there is one.
     subscript(id: String) -> Participant? {
         guard let position = positions[id] else { return nil }

@@ -107,11 +107,11 @@ struct ProgramState: Sendable {
     /// Where a participant is in `participants`.
     typealias Member = Int
 
-    /// The position of participant `id`, who must exist (a referrer or an ancestor, which
-    /// attribution only ever names among existing participants).
+    /// The position of participant `id`, who must exist: one the state itself names (a
+    /// referrer, an ancestor, a code's owner, an order's buyer or rewarded, a payout's payee).
     func participant(_ id: String) -> Member {
         guard let member = participants.position(of: id) else {
-            preconditionFailure("\(id) is named as a referrer but is not a participant of \(name)")
+            preconditionFailure("\(id) is named in the state of \(name) but is not a participant")
         }
         return member
     }

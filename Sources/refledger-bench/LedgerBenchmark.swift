@@ -126,18 +126,9 @@ struct LedgerBenchmark {
         try Bench.printJSON(["benchmark": "ledger", "results": results])
     }
 
-    /// Encodes the applied ledger as a snapshot, reads it back and checks that the bytes
-    /// agree: seconds each way and the size.
+    /// The applied ledger's snapshot: seconds each way, its size, and a fingerprint.
     private static func snapshotRoundTrip(_ ledger: Ledger) throws -> [String: Any] {
-        var bytes: [UInt8] = []
-        let encodeSeconds = Bench.time { bytes = ledger.snapshotBytes() }
-        var decoded: Ledger?
-        let decodeSeconds = try Bench.time {
-            decoded = try Ledger(snapshot: bytes, sha256: Ledger.standardHasher, fork: Ledger.onTwoThreads)
-        }
-        guard decoded?.snapshotBytes() == bytes else {
-            throw BenchFailure(description: "the snapshot does not round-trip")
-        }
+        let (bytes, encodeSeconds, decodeSeconds) = try Bench.snapshotRoundTrip(ledger)
         return [
             "encode_seconds": Bench.round(encodeSeconds, 3),
             "decode_seconds": Bench.round(decodeSeconds, 3),
@@ -153,5 +144,24 @@ struct LedgerBenchmark {
 
     private func sampleParticipants(_ ledger: Ledger, program: String, count: Int) -> [String] {
         Array(ledger.participantIDs(program: program).prefix(count))
+    }
+}
+
+extension Bench {
+    /// `ledger`'s snapshot bytes, encoded and read back (on two threads, as the store does),
+    /// with the seconds each way; throws unless reading back gives the same bytes.
+    static func snapshotRoundTrip(
+        _ ledger: Ledger
+    ) throws -> (bytes: [UInt8], encodeSeconds: Double, decodeSeconds: Double) {
+        var bytes: [UInt8] = []
+        let encodeSeconds = time { bytes = ledger.snapshotBytes() }
+        var decoded: Ledger?
+        let decodeSeconds = try time {
+            decoded = try Ledger(snapshot: bytes, sha256: Ledger.standardHasher, fork: Ledger.onTwoThreads)
+        }
+        guard decoded?.snapshotBytes() == bytes else {
+            throw BenchFailure(description: "the snapshot does not round-trip")
+        }
+        return (bytes, encodeSeconds, decodeSeconds)
     }
 }

@@ -28,7 +28,8 @@ struct DigestCommand: ParsableCommand {
         let hash: String
         if let socket {
             let body = try SocketClient.getJSON(socket: socket, path: "/v1/digest")
-            guard case .object(let object)? = try? ResponseParser.parse(body), let number = object["seq"]?.integerValue,
+            guard case .object(let object)? = try? JSONParser.parseAnswer(body),
+                let number = object["seq"]?.integerValue,
                 let text = object["hash"]?.stringValue
             else { throw CommandFailure("the daemon's digest is malformed: \(String(decoding: body, as: UTF8.self))") }
             (seq, hash) = (number, text)

@@ -55,7 +55,7 @@ struct QueryOptions: ParsableArguments {
                 print(String(decoding: body, as: UTF8.self))
                 return
             }
-            guard case .object(let object)? = try? ResponseParser.parse(body) else {
+            guard case .object(let object)? = try? JSONParser.parseAnswer(body) else {
                 throw CommandFailure("the daemon's answer is not a JSON object")
             }
             print(QueryRenderer.render(object, kind: kind, format: format), terminator: "")

@@ -74,4 +74,24 @@ extension String {
         }
         return result + rest
     }
+
+    @Test func anAnswerKeepsTheNumbersAFactRefuses() throws {
+        let text = Array(#"{"roi":-0.5,"k":0.007813,"sum":9907919180215090100,"e":1e3,"n":7,"z":-0}"#.utf8)
+        let expected: [(String, JSONValue)] = [
+            ("roi", .number("-0.5")), ("k", .number("0.007813")), ("sum", .number("9907919180215090100")),
+            ("e", .number("1e3")), ("n", .integer(7)), ("z", .integer(0)),
+        ]
+        guard case .object(let answer) = try JSONParser.parseAnswer(text) else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(answer.members.map(\.key) == expected.map(\.0))
+        #expect(answer.members.map(\.value) == expected.map(\.1))
+        guard case .object(let fact) = try JSONParser.parse(text) else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(fact["roi"] == .invalidNumber && fact["sum"] == .invalidNumber && fact["e"] == .invalidNumber)
+        #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parseAnswer(Array("[1,]".utf8)) }
+    }
 }
