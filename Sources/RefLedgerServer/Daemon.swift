@@ -97,7 +97,14 @@ public enum Daemon {
         let app = Application(
             responder: Routes(state: state),
             // A close at shutdown waits for the last response's bytes to reach the socket.
-            server: .http1(configuration: .init(additionalChannelHandlers: [CloseAfterWritesHandler()])),
+            server: HTTPServerBuilder { responder in
+                EventLoopPinnedChannel(
+                    inner: HTTP1Channel(
+                        responder: responder,
+                        configuration: .init(additionalChannelHandlers: [CloseAfterWritesHandler()])
+                    )
+                )
+            },
             configuration: ApplicationConfiguration(
                 address: .unixDomainSocket(path: socketPath),
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)
