@@ -52,7 +52,7 @@ var targets: [Target] = [
     .target(name: "RefLedgerTestSupport", dependencies: ["RefLedgerCore", "RefLedgerStore"]),
     .testTarget(
         name: "RefLedgerCoreTests",
-        dependencies: ["RefLedgerCore", .product(name: "Crypto", package: "swift-crypto")]
+        dependencies: ["RefLedgerCore", "RefLedgerTestSupport", .product(name: "Crypto", package: "swift-crypto")]
     ),
     .testTarget(
         name: "RefLedgerStoreTests",

@@ -13,12 +13,27 @@ public enum FactType: String, Sendable, CaseIterable {
     /// The type's position in `allCases`.
     public var index: Int { Self.inOrder.firstIndex(of: self)! }
 
-    /// The type a fact names, as `init(rawValue:)` finds it, with one hash look-up instead of
-    /// comparing the name with each case's (decoding asks this of every fact).
-    static func named(_ name: String) -> FactType? { byName[name] }
+    /// The type a fact names, as `init(rawValue:)` finds it, but comparing the name with one
+    /// candidate only, picked by its length and first letter (decoding asks this of every fact).
+    static func named(_ name: String) -> FactType? {
+        let candidate: FactType? =
+            switch (name.utf8.count, name.utf8.first) {
+            case (7, UInt8(ascii: "p")): .program
+            case (6, UInt8(ascii: "s")): .signup
+            case (6, UInt8(ascii: "i")): .invite
+            case (5, UInt8(ascii: "c")): .click
+            case (10, UInt8(ascii: "c")): .conversion
+            case (6, UInt8(ascii: "r")): .refund
+            case (6, UInt8(ascii: "p")): .payout
+            case (14, UInt8(ascii: "p")): .payoutSettled
+            case (13, UInt8(ascii: "p")): .payoutFailed
+            default: nil
+            }
+        guard let candidate, candidate.rawValue == name else { return nil }
+        return candidate
+    }
 
     private static let inOrder = allCases
-    private static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 }
 
 /// The types the daemon derives itself; a client posting one gets `derived_type`.

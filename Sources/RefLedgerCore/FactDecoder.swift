@@ -13,34 +13,43 @@ public enum FactDecoder {
         guard bytes.count <= maxFactBytes else {
             throw LedgerError(.tooLarge, "a fact may be at most \(maxFactBytes) bytes; this one has \(bytes.count)")
         }
-        // The parser notes where the members are, so that the stored body of a plain fact is
-        // written straight from these bytes (``FlatCanonical``) without reading them again.
+        // The common fact is decoded in one pass (``FlatFactDecoder``); the general path decides
+        // everything else, errors included.
         let result = withUnsafeTemporaryAllocation(of: FlatCanonical.Member.self, capacity: FlatCanonical.maxMembers) {
             members -> Result<Fact, LedgerError> in
-            Result { () throws(LedgerError) in
-                let parsed: (value: JSONValue, flatMembers: Int?)
-                do throws(JSONParser.SyntaxError) {
-                    parsed = try JSONParser.parse(bytes, recordingMembersInto: members)
-                } catch {
-                    throw LedgerError(.badJSON, "not valid JSON: \(error.message) at byte \(error.offset)")
-                }
-                guard case .object(let object) = parsed.value else {
-                    throw LedgerError(.badJSON, "a fact must be a JSON object")
-                }
-                var fact = try decode(object: object, now: now)
-                if fact.type != .program, let count = parsed.flatMembers,
-                    let time = fact.clientFields["time"]?.stringValue
-                {
-                    fact.canonicalClient = FlatCanonical.encode(
-                        bytes,
-                        members: UnsafeMutableBufferPointer(rebasing: members[..<count]),
-                        time: time
-                    )
-                }
-                return fact
-            }
+            if let fact = FlatFactDecoder.decode(bytes, now: now, records: members) { return .success(fact) }
+            return Result { () throws(LedgerError) in try decodeGeneral(bytes, now: now, members: members) }
         }
         return try result.get()
+    }
+
+    /// The general path: a JSON tree, then each field looked up and checked.
+    ///
+    /// The parser notes where the members are, so that the stored body of a plain fact is
+    /// written straight from these bytes (``FlatCanonical``) without reading them again.
+    static func decodeGeneral(
+        _ bytes: UnsafeRawBufferPointer,
+        now: Timestamp,
+        members: UnsafeMutableBufferPointer<FlatCanonical.Member>
+    ) throws(LedgerError) -> Fact {
+        let parsed: (value: JSONValue, flatMembers: Int?)
+        do throws(JSONParser.SyntaxError) {
+            parsed = try JSONParser.parse(bytes, recordingMembersInto: members)
+        } catch {
+            throw LedgerError(.badJSON, "not valid JSON: \(error.message) at byte \(error.offset)")
+        }
+        guard case .object(let object) = parsed.value else {
+            throw LedgerError(.badJSON, "a fact must be a JSON object")
+        }
+        var fact = try decode(object: object, now: now)
+        if fact.type != .program, let count = parsed.flatMembers, let time = fact.clientFields["time"]?.stringValue {
+            fact.canonicalClient = FlatCanonical.encode(
+                bytes,
+                members: UnsafeMutableBufferPointer(rebasing: members[..<count]),
+                time: time
+            )
+        }
+        return fact
     }
 
     /// Decodes one fact from its JSON bytes.
@@ -103,7 +112,7 @@ public enum FactDecoder {
 
     /// Whether a time that parsed is already written the normalized way
     /// (`YYYY-MM-DDTHH:MM:SS.mmmZ`), so that normalizing would not change it.
-    private static func isNormalized(_ parsed: String) -> Bool {
+    static func isNormalized(_ parsed: String) -> Bool {
         let utf8 = parsed.utf8
         guard utf8.count == 24 else { return false }
         let checked = utf8.withContiguousStorageIfAvailable { bytes in

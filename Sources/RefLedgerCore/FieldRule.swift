@@ -22,6 +22,13 @@ public struct FieldRule: Sendable {
             ?? utf8.allSatisfy { allowed[Int($0)] }
     }
 
+    /// Whether the string of these UTF-8 bytes is allowed.
+    func allows(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard lengths.contains(bytes.count) else { return false }
+        guard let allowed else { return true }
+        return bytes.allSatisfy { allowed[Int($0)] }
+    }
+
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
             || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))

@@ -79,8 +79,11 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         get {
             // Lengths first: comparing two different strings costs far more than their
             // lengths, and most member names differ in length.
+            // By index: a loop over the members would copy (retain and release) each one.
             let length = key.utf8.count
-            for member in members where member.key.utf8.count == length && member.key == key { return member.value }
+            for index in members.indices where members[index].key.utf8.count == length && members[index].key == key {
+                return members[index].value
+            }
             return nil
         }
         set {

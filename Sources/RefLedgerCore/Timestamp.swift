@@ -29,7 +29,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         self = value
     }
 
-    private static func parse(rfc3339 utf8: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+    static func parse(rfc3339 utf8: UnsafeBufferPointer<UInt8>) -> Timestamp? {
         guard utf8.count >= 20 else { return nil }
         func digits(_ range: Range<Int>) -> Int? {
             var value = 0
