@@ -53,6 +53,9 @@ enum FlatFactDecoder {
 
         var bit: UInt32 { 1 << UInt32(rawValue) }
 
+        /// Each field's name in UTF-8, by `rawValue`.
+        private static let spellings = allCases.map { Array($0.name.utf8) }
+
         /// The field these key bytes name, if any: a candidate by length and first bytes,
         /// then compared whole.
         static func named(_ key: UnsafeBufferPointer<UInt8>) -> Field? {
@@ -75,8 +78,8 @@ enum FlatFactDecoder {
                 case (13, UInt8(ascii: "r")): .referrerCode
                 default: nil
                 }
-            guard var spelling = candidate?.name else { return nil }
-            let same = spelling.withUTF8 { name in
+            guard let candidate else { return nil }
+            let same = spellings[candidate.rawValue].withUnsafeBufferPointer { name in
                 var index = 1
                 while index < name.count, name[index] == key[index] { index += 1 }
                 return index == name.count
