@@ -121,15 +121,17 @@ extension ProgramState {
         encoder.string(name)
         rules.encode(into: &encoder)
         // Sorted through positions: no participant (large) is moved or looked up by its id again.
+        // A reference is the participant's index in id order, found through its position: the
+        // table's own index of positions, and no second dictionary of all ids.
         let ids = participants.ids
         let order = ids.indices.sorted { ids[$0] < ids[$1] }
-        var indexOf: [String: Int] = [:]
-        indexOf.reserveCapacity(order.count)
-        for (index, position) in order.enumerated() { indexOf[ids[position]] = index }
+        var indexOfPosition = [Int](repeating: 0, count: order.count)
+        for (index, position) in order.enumerated() { indexOfPosition[position] = index }
         func reference(_ id: String?) -> Int? {
             guard let id else { return nil }
-            assert(indexOf[id] != nil, "\(id) is referenced but is not a participant of \(name)")
-            return indexOf[id]
+            let position = participants.position(of: id)
+            assert(position != nil, "\(id) is referenced but is not a participant of \(name)")
+            return position.map { indexOfPosition[$0] }
         }
 
         encoder.count(order.count)
