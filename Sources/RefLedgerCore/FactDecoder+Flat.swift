@@ -90,10 +90,9 @@ enum FlatFactDecoder {
 
     /// Which fields each fact type allows and requires (a bit per ``Field``), indexed like
     /// `FactType.allCases`; from the same field lists the general path checks against.
-    static let masks: [(allowed: UInt32, required: UInt32)] = FactType.allCases.map { type in
+    static let masks: [(allowed: UInt32, required: UInt32)] = FactDecoder.allowedFields.map { specs in
         var masks: (allowed: UInt32, required: UInt32) = (0, 0)
-        let envelope = [Field.id, .type, .program, .time].map { FieldSpec($0.name, required: true) }
-        for spec in envelope + FieldSpec.fields(of: type) {
+        for spec in specs {
             // A program's `rules` is no flat field: such a type allows nothing here.
             guard let field = Field.allCases.first(where: { $0.name == spec.name }) else { return (0, 0) }
             masks.allowed |= field.bit

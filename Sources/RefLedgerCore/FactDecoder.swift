@@ -105,7 +105,7 @@ public enum FactDecoder {
 
     /// Every field each fact type may have: the envelope, then its own; indexed like
     /// `FactType.allCases`.
-    private static let allowedFields: [[FieldSpec]] = FactType.allCases.map { envelope + FieldSpec.fields(of: $0) }
+    static let allowedFields: [[FieldSpec]] = FactType.allCases.map { envelope + FieldSpec.fields(of: $0) }
 
     /// Every member name a posted fact may hold.
     static let memberNames = allowedFields.flatMap { $0.map(\.name) }

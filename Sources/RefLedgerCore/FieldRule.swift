@@ -15,11 +15,8 @@ public struct FieldRule: Sendable {
 
     /// Whether `value` is allowed.
     public func allows(_ value: String) -> Bool {
-        let utf8 = value.utf8
-        guard lengths.contains(utf8.count) else { return false }
-        guard let allowed else { return true }
-        return utf8.withContiguousStorageIfAvailable { bytes in bytes.allSatisfy { allowed[Int($0)] } }
-            ?? utf8.allSatisfy { allowed[Int($0)] }
+        var value = value
+        return value.withUTF8 { allows($0) }
     }
 
     /// Whether the string of these UTF-8 bytes is allowed.
