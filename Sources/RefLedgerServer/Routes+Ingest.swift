@@ -114,23 +114,30 @@ extension Routes {
     /// when the writer did not admit them.
     private func judge(_ lines: ArraySlice<Range<Int>>, of body: ByteBuffer, beyondLimit: Bool) async -> [UInt8]? {
         let now = Timestamp.now()
-        var decoded: [Result<Fact, LedgerError>] = []
-        decoded.reserveCapacity(lines.count)
+        // The facts that decoded, and for each line the error that it had instead (kept apart:
+        // a fact moved out of a `Result` would be copied, every field retained again).
+        var facts: [Fact] = []
+        facts.reserveCapacity(lines.count)
+        var failures: [LedgerError?] = []
+        failures.reserveCapacity(lines.count)
         body.withUnsafeReadableBytes { bytes in
             for range in lines {
-                let line = UnsafeRawBufferPointer(rebasing: bytes[range])
-                decoded.append(Result { () throws(LedgerError) in try FactDecoder.decode(line, now: now) })
+                do throws(LedgerError) {
+                    facts.append(try FactDecoder.decode(UnsafeRawBufferPointer(rebasing: bytes[range]), now: now))
+                    failures.append(nil)
+                } catch {
+                    failures.append(error)
+                }
             }
         }
-        let facts = decoded.compactMap { try? $0.get() }
         guard let outcomes = await state.writer.submit(facts, beyondLimit: beyondLimit) else { return nil }
         var output: [UInt8] = []
         output.reserveCapacity(lines.count * 96)
         var next = outcomes.makeIterator()
-        for result in decoded {
-            switch result {
-            case .failure(let error): line(for: .rejected(error), into: &output)
-            case .success:
+        for failure in failures {
+            switch failure {
+            case .some(let error): line(for: .rejected(error), into: &output)
+            case .none:
                 // The writer answers every fact it was given, in order.
                 let outcome =
                     next.next() ?? .rejected(LedgerError(.storageFull, "the writer gave no answer for this fact"))
