@@ -36,55 +36,31 @@ enum FlatFactDecoder {
             }
         }
 
-        /// What a string value of this field must be, as the general path's field readers
-        /// check it; `nil` for the fields checked otherwise (`type`, `time`, `channel`,
-        /// `amount`).
-        var rule: FieldRule? {
-            switch self {
-            case .id: FieldRule.identifier
-            case .program: FieldRule.programName
-            case .participant, .visitor, .invitee, .order, .payout: FieldRule.reference
-            case .code, .referrerCode: FieldRule.code
-            case .currency: FieldRule.currency
-            case .reason: FieldRule.reason
-            case .type, .time, .channel, .amount: nil
-            }
-        }
+        /// What a string value of this field must be (the rule the general path checks too);
+        /// `nil` for the fields checked otherwise (`type`, `time`, `channel`, `amount`).
+        var rule: FieldRule? { Self.rules[rawValue] }
 
         var bit: UInt32 { 1 << UInt32(rawValue) }
 
-        /// Each field's name in UTF-8, by `rawValue`.
-        private static let spellings = allCases.map { Array($0.name.utf8) }
+        private static let rules = allCases.map { FieldRule.ofFactField($0.name) }
 
-        /// The field these key bytes name, if any: a candidate by length and first bytes,
-        /// then compared whole.
-        static func named(_ key: UnsafeBufferPointer<UInt8>) -> Field? {
-            guard key.count >= 2 else { return nil }
-            let candidate: Field? =
-                switch (key.count, key[0]) {
-                case (2, UInt8(ascii: "i")): .id
-                case (4, UInt8(ascii: "t")): key[1] == UInt8(ascii: "y") ? .type : .time
-                case (4, UInt8(ascii: "c")): .code
-                case (5, UInt8(ascii: "o")): .order
-                case (6, UInt8(ascii: "a")): .amount
-                case (6, UInt8(ascii: "p")): .payout
-                case (6, UInt8(ascii: "r")): .reason
-                case (7, UInt8(ascii: "p")): .program
-                case (7, UInt8(ascii: "v")): .visitor
-                case (7, UInt8(ascii: "c")): .channel
-                case (7, UInt8(ascii: "i")): .invitee
-                case (8, UInt8(ascii: "c")): .currency
-                case (11, UInt8(ascii: "p")): .participant
-                case (13, UInt8(ascii: "r")): .referrerCode
-                default: nil
+        /// The field each known member name (``KnownKeys``) is, by its index there.
+        private static let byKnownIndex: [Field?] = {
+            var table = [Field?](repeating: nil, count: KnownKeys.count)
+            for field in allCases {
+                var name = field.name
+                guard let known = name.withUTF8({ KnownKeys.name(UnsafeRawBufferPointer($0)) }) else {
+                    preconditionFailure("\(field.name) is a fact's member name, so a known one")
                 }
-            guard let candidate else { return nil }
-            let same = spellings[candidate.rawValue].withUnsafeBufferPointer { name in
-                var index = 1
-                while index < name.count, name[index] == key[index] { index += 1 }
-                return index == name.count
+                table[known.index] = field
             }
-            return same ? candidate : nil
+            return table
+        }()
+
+        /// The field these key bytes name, if any.
+        static func named(_ key: UnsafeBufferPointer<UInt8>) -> Field? {
+            guard let known = KnownKeys.name(UnsafeRawBufferPointer(key)) else { return nil }
+            return byKnownIndex[known.index]
         }
     }
 

@@ -76,8 +76,8 @@ public enum FactDecoder {
         let type = try factType(of: object)
         try checkUnknownAndMissing(object, allowed: allowedFields[type.index], path: "")
         var reader = FieldReader(object: object, path: "")
-        let id = try reader.string("id", FieldRule.identifier)!
-        let program = try reader.string("program", FieldRule.programName)!
+        let id = try reader.factString("id")!
+        let program = try reader.factString("program")!
         let payload = try decodePayload(type, reader: &reader)
         guard let timeText = object["time"]?.stringValue, let time = Timestamp(rfc3339: timeText) else {
             throw LedgerError(
@@ -169,48 +169,48 @@ public enum FactDecoder {
             return .program(try RulesDecoder.decode(reader.object["rules"]!, path: "rules"))
         case .signup:
             return .signup(
-                participant: try reader.string("participant", FieldRule.reference)!,
-                code: try reader.string("code", FieldRule.code),
-                referrerCode: try reader.string("referrer_code", FieldRule.code),
-                visitor: try reader.string("visitor", FieldRule.reference)
+                participant: try reader.factString("participant")!,
+                code: try reader.factString("code"),
+                referrerCode: try reader.factString("referrer_code"),
+                visitor: try reader.factString("visitor")
             )
         case .invite:
             return .invite(
-                participant: try reader.string("participant", FieldRule.reference)!,
+                participant: try reader.factString("participant")!,
                 channel: try reader.channel("channel")!,
-                invitee: try reader.string("invitee", FieldRule.reference)
+                invitee: try reader.factString("invitee")
             )
         case .click:
             return .click(
-                code: try reader.string("code", FieldRule.code)!,
-                visitor: try reader.string("visitor", FieldRule.reference)!,
+                code: try reader.factString("code")!,
+                visitor: try reader.factString("visitor")!,
                 channel: try reader.channel("channel")
             )
         case .conversion:
             return .conversion(
-                participant: try reader.string("participant", FieldRule.reference)!,
-                order: try reader.string("order", FieldRule.reference)!,
+                participant: try reader.factString("participant")!,
+                order: try reader.factString("order")!,
                 amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!,
-                currency: try reader.string("currency", FieldRule.currency)!
+                currency: try reader.factString("currency")!
             )
         case .refund:
             return .refund(
-                order: try reader.string("order", FieldRule.reference)!,
+                order: try reader.factString("order")!,
                 amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!
             )
         case .payout:
             return .payout(
-                participant: try reader.string("participant", FieldRule.reference)!,
-                payout: try reader.string("payout", FieldRule.reference)!,
+                participant: try reader.factString("participant")!,
+                payout: try reader.factString("payout")!,
                 amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!,
-                currency: try reader.string("currency", FieldRule.currency)!
+                currency: try reader.factString("currency")!
             )
         case .payoutSettled:
-            return .payoutSettled(payout: try reader.string("payout", FieldRule.reference)!)
+            return .payoutSettled(payout: try reader.factString("payout")!)
         case .payoutFailed:
             return .payoutFailed(
-                payout: try reader.string("payout", FieldRule.reference)!,
-                reason: try reader.string("reason", FieldRule.reason)
+                payout: try reader.factString("payout")!,
+                reason: try reader.factString("reason")
             )
         }
     }

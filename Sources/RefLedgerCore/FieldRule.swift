@@ -59,6 +59,21 @@ public struct FieldRule: Sendable {
 
     /// `reason`: any string of at most 1024 bytes.
     public static let reason = FieldRule("a string of at most 1024 bytes", lengths: 0...1024, allowing: nil)
+
+    /// The rule of each string member a posted fact may have (SPEC §2), by name; `nil` for
+    /// the members that are not checked as strings (`type`, `time`, `channel`, `amount`,
+    /// `rules`). Both decoding paths check facts by this one table.
+    static func ofFactField(_ name: String) -> FieldRule? {
+        switch name {
+        case "id": identifier
+        case "program": programName
+        case "participant", "visitor", "invitee", "order", "payout": reference
+        case "code", "referrer_code": code
+        case "currency": currency
+        case "reason": reason
+        default: nil
+        }
+    }
 }
 
 /// Reads typed values out of a JSON object, naming the field path in every error.
@@ -69,6 +84,13 @@ struct FieldReader {
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
     func field(_ key: String) -> String { Self.join(path, key) }
+
+    /// The string at `key` if present, checked against the rule of that member of a fact
+    /// (``FieldRule/ofFactField(_:)``).
+    func factString(_ key: String) throws(LedgerError) -> String? {
+        guard let rule = FieldRule.ofFactField(key) else { preconditionFailure("\(key) is no string member of a fact") }
+        return try string(key, rule)
+    }
 
     /// The string at `key` if present, checked against `rule`.
     func string(_ key: String, _ rule: FieldRule) throws(LedgerError) -> String? {

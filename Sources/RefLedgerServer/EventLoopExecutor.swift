@@ -12,8 +12,10 @@ import NIOCore
 /// event loop (``EventLoopExecutor``), reading, routing, decoding and answering stay on one
 /// thread; only the writer's commit crosses to the writer thread and back.
 ///
-/// Work a handler must not do on an event loop (reading the log, answering queries) already
-/// runs on the reader pool.
+/// What could hold an event loop up runs elsewhere: queries, follow-stream reads and a single
+/// fact's duplicate answer on the reader pool, judging and committing on the writer thread. A
+/// batch's decoding runs here, as does the look-up of a duplicate line's stored record (one
+/// read of the memory-mapped log).
 struct EventLoopPinnedChannel<Inner: ServerChildChannel>: ServerChildChannel {
     let inner: Inner
 
