@@ -17,9 +17,9 @@ extension Ledger {
 
 extension ProgramState {
     /// The cohort member whose referee caused rewards of `order` (or of a signup reward).
-    private func costMember(order: String?, beneficiary: String, role: String) -> String? {
-        if let order, let buyer = orders[order]?.participant { return participants[buyer]?.referrer }
-        return role == "referrer" ? beneficiary : participants[beneficiary]?.referrer
+    private func costMember(order: String?, beneficiary: Member, role: String) -> Member? {
+        if let order, let buyer = orders[order]?.participant { return participants[at: buyer].referrer }
+        return role == "referrer" ? beneficiary : participants[at: beneficiary].referrer
     }
 
     /// Undoes one derived event that was the last of its kind to be applied.
@@ -35,9 +35,9 @@ extension ProgramState {
             participants[at: position].rewards.remove(at: index)
             participants[at: position].netRewards -= Money(amount)
             if role != "referee" { participants[at: position].capAccrued -= Money(amount) }
-            if let order { orders[order]?.rewards.removeAll { $0.participant == beneficiary && $0.index == index } }
-            if let member = costMember(order: order, beneficiary: beneficiary, role: role) {
-                adjustStats(of: member) { $0.rewardCost -= Money(amount) }
+            if let order { orders[order]?.rewards.removeAll { $0.participant == position && $0.index == index } }
+            if let member = costMember(order: order, beneficiary: position, role: role) {
+                adjustStats(at: member) { $0.rewardCost -= Money(amount) }
             }
         case "reversal":
             guard let rewardID = event.fields["reward"]?.stringValue,
@@ -45,8 +45,8 @@ extension ProgramState {
             else { return }
             participants[at: position].rewards[index].reversed -= amount
             participants[at: position].netRewards += Money(amount)
-            if let order, let buyer = orders[order]?.participant, let member = participants[buyer]?.referrer {
-                adjustStats(of: member) { $0.rewardCost += Money(amount) }
+            if let order, let buyer = orders[order]?.participant, let member = participants[at: buyer].referrer {
+                adjustStats(at: member) { $0.rewardCost += Money(amount) }
             }
         default:
             break

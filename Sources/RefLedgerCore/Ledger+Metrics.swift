@@ -28,7 +28,7 @@ extension Ledger {
                     if member.stats.referredSignups > 0 { active += 1 }
                 }
                 if let referrer = member.referrer, let converted = member.firstConversionTime,
-                    let owner = program.participants[referrer], inCohort(owner)
+                    inCohort(program.participants[at: referrer])
                 {
                     values.insert(max(0, converted.millisecondsSinceEpoch - member.signupTime.millisecondsSinceEpoch))
                 }

@@ -55,7 +55,7 @@ extension Ledger {
         let balance = program.balance(of: position, at: at)
         return JSONObject([
             ("program", .string(name)), ("participant", .string(id)), ("code", .string(member.code)),
-            ("referrer", member.referrer.map(JSONValue.string) ?? .null),
+            ("referrer", member.referrer.map { .string(program.participants.ids[$0]) } ?? .null),
             ("signup_time", .string(member.signupTime.description)),
             ("referees", .integer(member.stats.referredSignups)), ("balance", .object(balance.jsonObject)),
         ])

@@ -13,10 +13,10 @@ extension ProgramState {
         }
         let refunded = order.refunded + amount
         orders[orderID]!.refunded = refunded
-        let referrer = participants[order.participant]?.referrer
-        if let referrer { adjustStats(of: referrer) { $0.referredRevenue -= Money(amount) } }
+        let referrer = participants[at: order.participant].referrer
+        if let referrer { adjustStats(at: referrer) { $0.referredRevenue -= Money(amount) } }
         for link in order.rewards {
-            let beneficiary = participant(link.participant)
+            let beneficiary = link.participant
             let reward = participants[at: beneficiary].rewards[link.index]
             let target = Int64(
                 (2 * Int128(reward.amount) * Int128(refunded) + Int128(order.amount)) / (2 * Int128(order.amount))
@@ -26,14 +26,14 @@ extension ProgramState {
             context.derive(
                 .reversal,
                 [
-                    ("participant", .string(link.participant)), ("reward", .string(reward.id)),
+                    ("participant", .string(participants.ids[beneficiary])), ("reward", .string(reward.id)),
                     ("amount", .integer(reversal)), ("currency", .string(rules.currency)),
                     ("order", .string(orderID)),
                 ]
             )
             participants[at: beneficiary].rewards[link.index].reversed += reversal
             participants[at: beneficiary].netRewards -= Money(reversal)
-            if let referrer { adjustStats(of: referrer) { $0.rewardCost -= Money(reversal) } }
+            if let referrer { adjustStats(at: referrer) { $0.rewardCost -= Money(reversal) } }
         }
     }
 }
@@ -85,7 +85,7 @@ extension ProgramState {
                 field: "amount"
             )
         }
-        payouts[payoutID] = Payout(participant: id, amount: amount, state: .open)
+        payouts[payoutID] = Payout(participant: member, amount: amount, state: .open)
         participants[at: member].reserved += Money(amount)
     }
 
@@ -102,7 +102,7 @@ extension ProgramState {
             )
         }
         payouts[payoutID]!.state = settled ? .settled : .failed
-        let member = participant(payout.participant)
+        let member = payout.participant
         participants[at: member].reserved -= Money(payout.amount)
         if settled { participants[at: member].paid += Money(payout.amount) }
     }

@@ -76,14 +76,13 @@ extension ProgramState {
             )
         }
         let isFirst = participants[at: member].firstConversionTime == nil
-        orders[orderID] = Order(participant: id, amount: amount)
+        orders[orderID] = Order(participant: member, amount: amount)
         if isFirst { participants[at: member].firstConversionTime = context.time }
-        guard let referrerID = participants[at: member].referrer else { return }
+        guard let referrer = participants[at: member].referrer else { return }
         if isFirst {
             let signupTime = participants[at: member].signupTime
             timeToConvertMillis.insert(max(0, context.time.millisecondsSinceEpoch - signupTime.millisecondsSinceEpoch))
         }
-        let referrer = participant(referrerID)
         adjustStats(at: referrer) { stats in
             if isFirst { stats.convertedReferees += 1 }
             stats.referredOrders += 1
@@ -110,8 +109,7 @@ extension ProgramState {
         }
         var ancestor = participants[at: referrer].referrer
         for (index, bps) in rules.levelsBps.enumerated() {
-            guard let ancestorID = ancestor else { break }
-            let beneficiary = participant(ancestorID)
+            guard let beneficiary = ancestor else { break }
             grant(
                 Self.percent(amount, bps: bps),
                 to: beneficiary,
@@ -153,7 +151,7 @@ extension ProgramState {
         participants[at: beneficiary].netRewards += Money(amount)
         participants[at: beneficiary].rewards.append(RewardEntry(id: id, amount: amount, availableAt: availableAt))
         if let order {
-            orders[order]!.rewards.append((beneficiaryID, participants[at: beneficiary].rewards.count - 1))
+            orders[order]!.rewards.append((beneficiary, participants[at: beneficiary].rewards.count - 1))
         }
         adjustStats(at: member) { $0.rewardCost += Money(amount) }
     }

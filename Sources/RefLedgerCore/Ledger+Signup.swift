@@ -17,20 +17,20 @@ extension ProgramState {
         context: inout Derivation,
         sha256: Ledger.Hasher
     ) throws(LedgerError) {
-        guard participants.position(of: id) == nil else {
-            throw LedgerError(
-                .participantExists,
-                "participant \(id) already signed up in \(name)",
-                field: "participant"
-            )
+        // The id is checked where the participant is added (one look-up for both), so before
+        // that nothing may change the state.
+        func exists() -> LedgerError {
+            LedgerError(.participantExists, "participant \(id) already signed up in \(name)", field: "participant")
         }
         if let code, codeOwners[code.asciiLowercased] != nil {
+            // participant_exists is the first rule a signup breaks (SPEC §2).
+            guard participants.position(of: id) == nil else { throw exists() }
             throw LedgerError(.codeTaken, "code \(code) is taken in \(name)", field: "code")
         }
         let time = context.time
         // Attribution looks at the codes that existed before this signup.
         var attribution: Attribution
-        var candidate: String?
+        var candidate: Member?
         if let referrerCode {
             candidate = codeOwners[referrerCode.asciiLowercased]
             attribution = candidate == nil ? .unknownCode : .referrerCode
@@ -40,41 +40,38 @@ extension ProgramState {
         } else {
             attribution = .none
         }
-        // Found once: positions stay valid as participants are added. A code's owner and a
-        // click's owner are participants.
-        let candidatePosition = candidate.map { participant($0) }
-        if let would = candidatePosition, let visitor, participants[at: would].visitor == visitor {
+        if let would = candidate, let visitor, participants[at: would].visitor == visitor {
             attribution = .selfReferral
         }
 
-        let assigned = code == nil
-        let finalCode = code ?? assignedCode(for: id, sha256: sha256)
-        codeOwners[finalCode.asciiLowercased] = id
-        var member = Participant(code: finalCode, signupTime: time, visitor: visitor)
-        // A code the client gave is among the stored fields already.
-        if assigned {
-            context.stored.add("code", .string(finalCode))
+        var member = Participant(code: code ?? "", signupTime: time, visitor: visitor)
+        if attribution == .referrerCode || attribution == .click {
+            member.referrer = candidate
+            member.stats.referred = 1
+        }
+        guard let referee = participants.addIfAbsent(member, id: id) else { throw exists() }
+        totals.referred += member.stats.referred
+        if let code {
+            // A code the client gave is among the stored fields already.
+            codeOwners[code.asciiLowercased] = referee
+        } else {
+            let assigned = assignCode(to: referee, id: id, sha256: sha256)
+            participants[at: referee].code = assigned
+            context.stored.add("code", .string(assigned))
             context.stored.add("code_assigned", .bool(true))
         }
         context.stored.add("attribution", .string(attribution.rawValue))
         switch attribution {
-        case .referrerCode, .click:
-            member.referrer = candidate
-            member.stats.referred = 1
-            context.stored.add("referrer", .string(candidate!))
-        case .selfReferral:
-            context.stored.add("self_referrer", .string(candidate!))
-        case .none, .unknownCode:
-            break
+        case .referrerCode, .click: context.stored.add("referrer", .string(participants.ids[candidate!]))
+        case .selfReferral: context.stored.add("self_referrer", .string(participants.ids[candidate!]))
+        case .none, .unknownCode: break
         }
-        let referee = participants.add(member, id: id)
-        totals.referred += member.stats.referred
 
         switch attribution {
         case .selfReferral:
-            adjustStats(at: candidatePosition!) { $0.selfReferrals += 1 }
+            adjustStats(at: candidate!) { $0.selfReferrals += 1 }
         case .referrerCode, .click:
-            let referrer = candidatePosition!
+            let referrer = candidate!
             adjustStats(at: referrer) { $0.referredSignups += 1 }
             if participants[at: referrer].stats.referredSignups == 1 { activeReferrers += 1 }
             if rules.trigger == .signup { deriveSignupRewards(referee: referee, referrer: referrer, context: &context) }
@@ -84,7 +81,7 @@ extension ProgramState {
     }
 
     /// The owner of the code of the visitor's latest click within the window before `signupTime`.
-    private func lastClickOwner(visitor: String, signupTime: Timestamp) -> String? {
+    private func lastClickOwner(visitor: String, signupTime: Timestamp) -> Member? {
         guard let clicks = clicksByVisitor[visitor] else { return nil }
         let earliest = signupTime.adding(milliseconds: -rules.attributionWindowDays * 86_400_000)
         var best: Click?
@@ -97,9 +94,10 @@ extension ProgramState {
 
     private static let crockford = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
-    /// The first 40 bits of SHA-256(program/participant) in Crockford base32, suffixed 2, 3, …
-    /// until no participant of the program holds it.
-    func assignedCode(for participant: String, sha256: Ledger.Hasher) -> String {
+    /// Gives the participant at `member` (id `participant`) its code: the first 40 bits of
+    /// SHA-256(program/participant) in Crockford base32, suffixed 2, 3, … until no participant
+    /// of the program holds it.
+    mutating func assignCode(to member: Member, id participant: String, sha256: Ledger.Hasher) -> String {
         var input: [UInt8] = []
         input.reserveCapacity(name.utf8.count + 1 + participant.utf8.count)
         input.append(contentsOf: name.utf8)
@@ -115,9 +113,10 @@ extension ProgramState {
             }
             return 8
         }
-        guard codeOwners[base.asciiLowercased] != nil else { return base }
+        // Each try is one look-up: taken, or claimed for `member` at once.
+        if codeOwners.insertIfAbsent(member, forKey: base.asciiLowercased) { return base }
         var suffix = 2
-        while codeOwners[(base + String(suffix)).asciiLowercased] != nil { suffix += 1 }
+        while !codeOwners.insertIfAbsent(member, forKey: (base + String(suffix)).asciiLowercased) { suffix += 1 }
         return base + String(suffix)
     }
 }

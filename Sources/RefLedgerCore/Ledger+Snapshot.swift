@@ -121,18 +121,12 @@ extension ProgramState {
         encoder.string(name)
         rules.encode(into: &encoder)
         // Sorted through positions: no participant (large) is moved or looked up by its id again.
-        // A reference is the participant's index in id order, found through its position: the
-        // table's own index of positions, and no second dictionary of all ids.
+        // A reference is the participant's index in id order (its position once decoded).
         let ids = participants.ids
         let order = ids.indices.sorted { ids[$0] < ids[$1] }
         var indexOfPosition = [Int](repeating: 0, count: order.count)
         for (index, position) in order.enumerated() { indexOfPosition[position] = index }
-        func reference(_ id: String?) -> Int? {
-            guard let id else { return nil }
-            let position = participants.position(of: id)
-            assert(position != nil, "\(id) is referenced but is not a participant of \(name)")
-            return position.map { indexOfPosition[$0] }
-        }
+        func reference(_ position: Member?) -> Int? { position.map { indexOfPosition[$0] } }
 
         encoder.count(order.count)
         for position in order {
@@ -213,7 +207,8 @@ extension ProgramState {
         timeToConvertMillis = try OrderStatistics(from: &decoder)
     }
 
-    /// The participants section: each participant in the order of `ids`.
+    /// The participants section: each participant in the order of `ids`, so that a
+    /// participant's position is its index there (what references hold).
     private static func participants(
         from decoder: SnapshotDecoder,
         ids: [String],
@@ -225,7 +220,7 @@ extension ProgramState {
         for index in ids.indices {
             // The ids were checked to ascend strictly: none is added twice.
             participants.add(
-                try Participant(from: &decoder, rewardCount: rewardCounts[index], ids: ids),
+                try Participant(from: &decoder, rewardCount: rewardCounts[index], members: ids.count),
                 id: ids[index]
             )
         }
@@ -235,15 +230,16 @@ extension ProgramState {
 
     /// The section of what refers to participants: codes, clicks, orders and payouts.
     private struct Links: Sendable {
-        var maps: ([String: String], [String: [Click]], [String: Order], [String: Payout])
+        var maps: ([String: Member], [String: [Click]], [String: Order], [String: Payout])
 
         init(from decoder: SnapshotDecoder, ids: [String], rewardCounts: [Int]) throws(Ledger.SnapshotError) {
             var decoder = decoder
-            func member(_ decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) -> Int {
+            // A participant's index in `ids` is its position (see `participants(from:ids:rewardCounts:)`).
+            func member(_ decoder: inout SnapshotDecoder) throws(Ledger.SnapshotError) -> Member {
                 try decoder.requiredReference(into: ids.count)
             }
             let codeOwners = try decoder.map(minimumEntryBytes: 2) { decoder, _ throws(Ledger.SnapshotError) in
-                ids[try member(&decoder)]
+                try member(&decoder)
             }
             let clicksByVisitor = try decoder.map(minimumEntryBytes: 2) { decoder, _ throws(Ledger.SnapshotError) in
                 let count = try decoder.count(minimumBytes: 3)
@@ -252,12 +248,12 @@ extension ProgramState {
                 for _ in 0..<count {
                     let time = try decoder.time()
                     let seq = try decoder.unsigned()
-                    clicks.append(Click(time: time, seq: seq, owner: ids[try member(&decoder)]))
+                    clicks.append(Click(time: time, seq: seq, owner: try member(&decoder)))
                 }
                 return clicks
             }
             let orders = try decoder.map(minimumEntryBytes: 5) { decoder, id throws(Ledger.SnapshotError) in
-                let buyer = ids[try member(&decoder)]
+                let buyer = try member(&decoder)
                 var order = Order(participant: buyer, amount: try decoder.amount(), refunded: try decoder.amount())
                 let linkCount = try decoder.count(minimumBytes: 2)
                 order.rewards.reserveCapacity(linkCount)
@@ -267,12 +263,12 @@ extension ProgramState {
                     guard index < UInt64(rewardCounts[beneficiary]) else {
                         throw decoder.damage("order \(id) links reward \(index) of \(ids[beneficiary]), who has fewer")
                     }
-                    order.rewards.append((ids[beneficiary], Int(index)))
+                    order.rewards.append((beneficiary, Int(index)))
                 }
                 return order
             }
             let payouts = try decoder.map(minimumEntryBytes: 4) { decoder, _ throws(Ledger.SnapshotError) in
-                let owner = ids[try member(&decoder)]
+                let owner = try member(&decoder)
                 let amount = try decoder.amount()
                 return Payout(participant: owner, amount: amount, state: try decoder.tag(Payout.State.self))
             }

@@ -155,7 +155,7 @@ extension ProgramState {
                 throw LedgerError(.unknownCode, "no participant of \(name) has code \(code)", field: "code")
             }
             clicksByVisitor[visitor, default: []].append(Click(time: fact.time, seq: context.seq, owner: owner))
-            adjustStats(of: owner) { $0.clicks += 1 }
+            adjustStats(at: owner) { $0.clicks += 1 }
         case .conversion(let participant, let order, let amount, let currency):
             try convert(
                 participant: participant,

@@ -38,12 +38,17 @@ struct ParticipantTable: Sendable, Sequence {
     /// Adds a participant whose id is not in the table yet, and returns its position.
     @discardableResult
     mutating func add(_ member: Participant, id: String) -> Int {
-        let position = ids.count
-        let previous = positions.updateValue(position, forKey: id)
-        precondition(previous == nil, "participant \(id) added twice")
+        guard let position = addIfAbsent(member, id: id) else { preconditionFailure("participant \(id) added twice") }
+        return position
+    }
+
+    /// Adds a participant unless the table has one with this id: its position, or nil when
+    /// the id was there (and nothing changed). One look-up of the id for both.
+    mutating func addIfAbsent(_ member: Participant, id: String) -> Int? {
+        guard positions.insertIfAbsent(ids.count, forKey: id) else { return nil }
         ids.append(id)
         values.append(member)
-        return position
+        return ids.count - 1
     }
 
     mutating func reserveCapacity(_ capacity: Int) {
@@ -57,4 +62,26 @@ struct ParticipantTable: Sendable, Sequence {
     mutating func detach() { reserveCapacity(count) }
 
     func makeIterator() -> Zip2Sequence<[String], [Participant]>.Iterator { zip(ids, values).makeIterator() }
+}
+
+extension Dictionary {
+    /// Stores `value` under `key` unless the key is there already; whether it did. One hash
+    /// look-up for both the check and the insert.
+    mutating func insertIfAbsent(_ value: Value, forKey key: Key) -> Bool {
+        var inserted = false
+        Self.access(
+            &self[
+                key,
+                default: {
+                    inserted = true
+                    return value
+                }()
+            ]
+        )
+        return inserted
+    }
+
+    /// Takes a value by `inout`, so that the subscript above is accessed for a change: its
+    /// default is then stored.
+    @inline(__always) private static func access(_ value: inout Value) {}
 }

@@ -21,10 +21,11 @@ extension Participant {
         stats.encode(into: &encoder)
     }
 
-    /// Reads what ``encode(into:referrer:)`` wrote; the referrer is an index into `ids`.
-    init(from decoder: inout SnapshotDecoder, rewardCount: Int, ids: [String]) throws(Ledger.SnapshotError) {
+    /// Reads what ``encode(into:referrer:)`` wrote; the referrer is the position of one of the
+    /// program's `members` participants.
+    init(from decoder: inout SnapshotDecoder, rewardCount: Int, members: Int) throws(Ledger.SnapshotError) {
         let code = try decoder.string()
-        let referrer = try decoder.reference(into: ids.count).map { ids[$0] }
+        let referrer = try decoder.reference(into: members)
         self.init(
             code: code,
             referrer: referrer,

@@ -39,7 +39,8 @@ struct Participant: Sendable, Hashable {
     /// count its qualifying referrals for tiers.
     var stats = MemberStats()
     var code: String
-    var referrer: String?
+    /// Where its referrer is in the program's participants.
+    var referrer: ProgramState.Member?
     var signupTime: Timestamp
     var visitor: String?
     /// Time of the first conversion (first by seq), when there was one.
@@ -49,11 +50,12 @@ struct Participant: Sendable, Hashable {
 
 /// An order (a conversion) and the rewards it derived, in derivation order.
 struct Order: Sendable, Hashable {
-    var participant: String
+    /// The buyer's position in the program's participants.
+    var participant: ProgramState.Member
     var amount: Int64
     var refunded: Int64 = 0
-    /// (beneficiary, index into the beneficiary's `rewards`)
-    var rewards: [(participant: String, index: Int)] = []
+    /// (beneficiary's position, index into the beneficiary's `rewards`)
+    var rewards: [(participant: ProgramState.Member, index: Int)] = []
 
     static func == (lhs: Order, rhs: Order) -> Bool {
         lhs.participant == rhs.participant && lhs.amount == rhs.amount && lhs.refunded == rhs.refunded
@@ -70,7 +72,8 @@ struct Order: Sendable, Hashable {
 /// A payout and where it stands.
 struct Payout: Sendable, Hashable {
     enum State: Sendable, Hashable { case open, settled, failed }
-    var participant: String
+    /// The payee's position in the program's participants.
+    var participant: ProgramState.Member
     var amount: Int64
     var state: State
 }
@@ -79,7 +82,8 @@ struct Payout: Sendable, Hashable {
 struct Click: Sendable, Hashable {
     var time: Timestamp
     var seq: UInt64
-    var owner: String
+    /// The code owner's position in the program's participants.
+    var owner: ProgramState.Member
 }
 
 /// The state of one program, folded from its facts.
@@ -87,8 +91,8 @@ struct ProgramState: Sendable {
     var name: String
     var rules: Rules
     var participants = ParticipantTable()
-    /// Lower-cased code → participant id.
-    var codeOwners: [String: String] = [:]
+    /// Lower-cased code → its owner's position in `participants`.
+    var codeOwners: [String: Member] = [:]
     var clicksByVisitor: [String: [Click]] = [:]
     var orders: [String: Order] = [:]
     var payouts: [String: Payout] = [:]
@@ -104,23 +108,10 @@ struct ProgramState: Sendable {
         self.rules = rules
     }
 
-    /// Where a participant is in `participants`.
+    /// Where a participant is in `participants`: how the state refers to a participant (a
+    /// referrer, a code's or click's owner, an order's buyer or rewarded, a payout's payee).
+    /// Positions never change: participants are never removed.
     typealias Member = Int
-
-    /// The position of participant `id`, who must exist: one the state itself names (a
-    /// referrer, an ancestor, a code's owner, an order's buyer or rewarded, a payout's payee).
-    func participant(_ id: String) -> Member {
-        guard let member = participants.position(of: id) else {
-            preconditionFailure("\(id) is named in the state of \(name) but is not a participant")
-        }
-        return member
-    }
-
-    /// Applies `change` to the stats of `member` and to the program's totals alike.
-    mutating func adjustStats(of member: String, _ change: (inout MemberStats) -> Void) {
-        guard let member = participants.position(of: member) else { return }
-        adjustStats(at: member, change)
-    }
 
     /// Applies `change` to the stats of the participant at `member` and to the totals alike.
     mutating func adjustStats(at member: Member, _ change: (inout MemberStats) -> Void) {

@@ -132,9 +132,10 @@ extension Routes {
         }
     }
 
-    /// A decimal integer of digits only.
+    /// A decimal integer of digits only; one too large for a seq is `UInt64.max` (an `after`
+    /// beyond every seq, a `limit` out of range), as `as_of` reads it.
     static func digits(_ text: String) -> UInt64? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-        return UInt64(text)
+        return UInt64(text) ?? .max
     }
 }

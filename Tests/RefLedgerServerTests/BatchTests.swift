@@ -78,6 +78,9 @@ import Testing
         #expect(try seqs("/v1/events?after=5&limit=3") == [6, 7, 8])
         #expect(try seqs("/v1/events?after=\(head)") == [])
         #expect(try seqs("/v1/events?after=99999999999") == [])
+        // An integer beyond every seq (even beyond 64 bits) is still after them all.
+        #expect(try seqs("/v1/events?after=99999999999999999999999") == [])
+        #expect(try client.get("/v1/events?limit=99999999999999999999999").status == 400)
         // Every line is the full stored event with prev and hash, chained.
         let lines = try client.get("/v1/events?after=0&limit=100000").text.split(separator: "\n").map {
             jsonObject(String($0))
