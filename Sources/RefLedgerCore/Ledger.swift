@@ -76,20 +76,28 @@ struct Derivation {
     let program: String
     let time: Timestamp
     let seq: UInt64
-    /// `recorded_at` and the fact's `time`, written out once for all its events.
+    /// `recorded_at`, written out once for all the fact's events.
     let recordedAtText: String
-    let timeText: String
+    /// The fact's `time` as stored, for its derived events: looked up when the first is
+    /// derived (most facts derive none).
+    private var timeText: String?
     var stored: StoredEvent
     var derived: [StoredEvent] = []
 
-    init(fact: Fact, seq: UInt64, recordedAtText: String) {
+    /// Borrows the fact: an initializer's parameters are otherwise passed owned, which made a
+    /// copy of the whole fact (every field retained) for each one applied.
+    init(fact: borrowing Fact, seq: UInt64, recordedAtText: String) {
         factID = fact.id
         program = fact.program
         time = fact.time
         self.seq = seq
         self.recordedAtText = recordedAtText
-        timeText = fact.clientFields["time"]?.stringValue ?? fact.time.description
-        stored = StoredEvent(fact: fact, seq: seq, recordedAtText: recordedAtText)
+        stored = StoredEvent(
+            clientFields: fact.clientFields,
+            canonicalClient: fact.canonicalClient,
+            seq: seq,
+            recordedAtText: recordedAtText
+        )
     }
 
     /// The id and seq the next derived event gets.
@@ -101,6 +109,7 @@ struct Derivation {
     /// an envelope member).
     mutating func derive(_ type: DerivedType, _ members: [(String, JSONValue)]) {
         let (id, eventSeq) = nextDerived
+        if timeText == nil { timeText = stored.string("time") ?? time.description }
         var fields = JSONObject()
         fields.reserveCapacity(members.count + 7)
         for (key, value) in members { fields.appendNew(key, value) }
@@ -108,7 +117,7 @@ struct Derivation {
         fields.appendNew("seq", .integer(Int64(eventSeq)))
         fields.appendNew("type", .string(type.rawValue))
         fields.appendNew("program", .string(program))
-        fields.appendNew("time", .string(timeText))
+        fields.appendNew("time", .string(timeText!))
         fields.appendNew("cause", .string(factID))
         fields.appendNew("recorded_at", .string(recordedAtText))
         derived.append(StoredEvent(fields: fields))

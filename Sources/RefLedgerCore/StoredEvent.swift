@@ -33,18 +33,24 @@ public struct StoredEvent: Sendable, Hashable {
     /// The stored form of a fact at `seq`, recorded at `recordedAt`: its client fields plus
     /// `seq` and `recorded_at`.
     public init(fact: Fact, seq: UInt64, recordedAt: Timestamp) {
-        self.init(fact: fact, seq: seq, recordedAtText: recordedAt.description)
+        self.init(
+            clientFields: fact.clientFields,
+            canonicalClient: fact.canonicalClient,
+            seq: seq,
+            recordedAtText: recordedAt.description
+        )
     }
 
-    /// The stored form of a decoded fact, with `recorded_at` already written out. A decoded
-    /// fact has neither `seq` nor `recorded_at` (the decoder refuses unknown fields).
-    init(fact: Fact, seq: UInt64, recordedAtText: String) {
-        base = fact.clientFields
+    /// The stored form of a decoded fact — its client fields and their canonical bytes — with
+    /// `recorded_at` already written out. A decoded fact has neither `seq` nor `recorded_at`
+    /// (the decoder refuses unknown fields).
+    init(clientFields: JSONObject, canonicalClient: [UInt8]?, seq: UInt64, recordedAtText: String) {
+        base = clientFields
         // Room for what a signup's decision adds.
         added.reserveCapacity(6)
         added.append(("seq", .integer(Int64(seq))))
         added.append(("recorded_at", .string(recordedAtText)))
-        canonicalClient = fact.canonicalClient
+        self.canonicalClient = canonicalClient
     }
 
     /// Adds a member the event does not have yet (a signup's decisions).
@@ -52,6 +58,9 @@ public struct StoredEvent: Sendable, Hashable {
         assert(member(key) == nil, "add(\(key)) to an event that has it")
         added.append((key, value))
     }
+
+    /// The string member named `key`, if there is one.
+    func string(_ key: String) -> String? { member(key)?.stringValue }
 
     /// The member named `key`, if any.
     private func member(_ key: String) -> JSONValue? {
