@@ -81,4 +81,23 @@ private typealias H = LedgerHarness
         #expect(h.refuse(H.signup("y", extra: #","code":"3SZMRJAC2""#)) == .codeTaken)
         #expect(h.refuse(H.signup("u2")) == .participantExists)
     }
+
+    /// A signup refused as `participant_exists` claims nothing — not a code it gives, not a
+    /// code it would be assigned, no referral — even after attribution was worked out for it;
+    /// and with its code taken too, `participant_exists` is the error (SPEC §2's order).
+    @Test func aRefusedSignupLeavesTheLedgerAsItWas() {
+        var h = setUp()
+        h.accept(H.signup("u1"))
+        h.accept(H.click("RRR", visitor: "v9", time: "2026-01-01T12:00:00Z"))
+        let before = h.ledger.snapshotBytes()
+        #expect(h.refuse(H.signup("u1", extra: #","code":"FREE1","referrer_code":"RRR""#)) == .participantExists)
+        #expect(h.refuse(H.signup("u1", extra: #","visitor":"v9""#)) == .participantExists)
+        #expect(h.refuse(H.signup("u1", extra: #","code":"rrr""#)) == .participantExists)
+        #expect(h.refuse(H.signup("u9", extra: #","code":"rrr""#)) == .codeTaken)
+        #expect(h.ledger.snapshotBytes() == before, "nothing changed")
+        // The code the refused signup gave is still free, and the referrer counts no referee.
+        h.accept(H.signup("u2", extra: #","code":"free1""#))
+        let view = try? h.ledger.participantView(program: "p", participant: "r", at: h.now)
+        #expect(view?["referees"] == .integer(0))
+    }
 }
