@@ -2,75 +2,21 @@
 /// integers, every member known and valid — decoded in one pass over its bytes.
 ///
 /// The general path parses a JSON tree, then looks each field up in it by name and checks
-/// it. Here each member is matched to its field while it is read, and its value is checked
-/// on its bytes before any `String` is made. The fast path only ever *accepts*: at the first
+/// it. Here each member is matched to its field (``FactField``) while it is read, and its
+/// value is checked on its bytes against the same rules. The fast path only ever *accepts*: at the first
 /// thing it does not expect — an escape, a byte outside printable ASCII, a nested value, a
 /// number that is not a plain integer, an unknown, repeated or missing field, a value its
 /// field refuses, a `program` fact, a time too far ahead — it returns `nil`, and the general
 /// path decides, with the error it would give anyway. So the two paths can differ only in
 /// speed; a test holds every decoded fact of generated streams to that.
 enum FlatFactDecoder {
-    /// The members a flat fact may have.
-    enum Field: Int, CaseIterable {
-        case id, type, program, time
-        case participant, code, referrerCode, visitor, channel, invitee, order, amount, currency, payout, reason
-
-        /// The member name (a literal: no `String` is made when a key matches).
-        var name: String {
-            switch self {
-            case .id: "id"
-            case .type: "type"
-            case .program: "program"
-            case .time: "time"
-            case .participant: "participant"
-            case .code: "code"
-            case .referrerCode: "referrer_code"
-            case .visitor: "visitor"
-            case .channel: "channel"
-            case .invitee: "invitee"
-            case .order: "order"
-            case .amount: "amount"
-            case .currency: "currency"
-            case .payout: "payout"
-            case .reason: "reason"
-            }
-        }
-
-        /// What a string value of this field must be (the rule the general path checks too);
-        /// `nil` for the fields checked otherwise (`type`, `time`, `channel`, `amount`).
-        var rule: FieldRule? { Self.rules[rawValue] }
-
-        var bit: UInt32 { 1 << UInt32(rawValue) }
-
-        private static let rules = allCases.map { FieldRule.ofFactField($0.name) }
-
-        /// The field each known member name (``KnownKeys``) is, by its index there.
-        private static let byKnownIndex: [Field?] = {
-            var table = [Field?](repeating: nil, count: KnownKeys.count)
-            for field in allCases {
-                var name = field.name
-                guard let known = name.withUTF8({ KnownKeys.name(UnsafeRawBufferPointer($0)) }) else {
-                    preconditionFailure("\(field.name) is a fact's member name, so a known one")
-                }
-                table[known.index] = field
-            }
-            return table
-        }()
-
-        /// The field these key bytes name, if any.
-        static func named(_ key: UnsafeBufferPointer<UInt8>) -> Field? {
-            guard let known = KnownKeys.name(UnsafeRawBufferPointer(key)) else { return nil }
-            return byKnownIndex[known.index]
-        }
-    }
-
-    /// Which fields each fact type allows and requires (a bit per ``Field``), indexed like
+    /// Which fields each fact type allows and requires (a bit per ``FactField``), indexed like
     /// `FactType.allCases`; from the same field lists the general path checks against.
     static let masks: [(allowed: UInt32, required: UInt32)] = FactDecoder.allowedFields.map { specs in
         var masks: (allowed: UInt32, required: UInt32) = (0, 0)
         for spec in specs {
             // A program's `rules` is no flat field: such a type allows nothing here.
-            guard let field = Field.allCases.first(where: { $0.name == spec.name }) else { return (0, 0) }
+            guard let field = FactField.allCases.first(where: { $0.name == spec.name }) else { return (0, 0) }
             masks.allowed |= field.bit
             if spec.required { masks.required |= field.bit }
         }
@@ -91,12 +37,12 @@ enum FlatFactDecoder {
         guard let members = scanner.object(records: records) else { return nil }
 
         let present = members.reduce(0 as UInt32) { $0 | $1.field.bit }
-        func text(_ field: Field) -> String? {
+        func text(_ field: FactField) -> String? {
             for index in members.indices where members[index].field == field { return members[index].text }
             return nil
         }
 
-        guard let typeName = text(.type), let type = FactType.named(typeName) else { return nil }
+        guard let typeName = text(.type), let type = FactType.named(typeName), type != .program else { return nil }
         let masks = masks[type.index]
         guard present & ~masks.allowed == 0, present & masks.required == masks.required else { return nil }
         for index in members.indices {
@@ -122,47 +68,12 @@ enum FlatFactDecoder {
             clientMembers[timePlace].value = .string(timeText)
         }
 
-        let amount = members.first(where: { $0.field == .amount })?.integer ?? 0
-        let payload: FactPayload
-        switch type {
-        case .program: return nil
-        case .signup:
-            payload = .signup(
-                participant: text(.participant)!,
-                code: text(.code),
-                referrerCode: text(.referrerCode),
-                visitor: text(.visitor)
-            )
-        case .invite:
-            payload = .invite(
-                participant: text(.participant)!,
-                channel: Channel(rawValue: text(.channel)!)!,
-                invitee: text(.invitee)
-            )
-        case .click:
-            payload = .click(
-                code: text(.code)!,
-                visitor: text(.visitor)!,
-                channel: text(.channel).flatMap(Channel.init)
-            )
-        case .conversion:
-            payload = .conversion(
-                participant: text(.participant)!,
-                order: text(.order)!,
-                amount: amount,
-                currency: text(.currency)!
-            )
-        case .refund: payload = .refund(order: text(.order)!, amount: amount)
-        case .payout:
-            payload = .payout(
-                participant: text(.participant)!,
-                payout: text(.payout)!,
-                amount: amount,
-                currency: text(.currency)!
-            )
-        case .payoutSettled: payload = .payoutSettled(payout: text(.payout)!)
-        case .payoutFailed: payload = .payoutFailed(payout: text(.payout)!, reason: text(.reason))
-        }
+        let payload = FactPayload.read(
+            type,
+            text: text,
+            channel: { text(.channel).flatMap(Channel.init) },
+            amount: { members.first(where: { $0.field == .amount })?.integer }
+        )
         var fact = Fact(
             id: text(.id)!,
             type: type,
@@ -182,7 +93,7 @@ enum FlatFactDecoder {
     /// One member as scanned: its field, its value (a string or an integer), and where the
     /// value's contents are.
     struct Member {
-        var field: Field
+        var field: FactField
         var text: String?
         var integer: Int64
         /// A string's bytes between the quotes; an integer's digits.
@@ -210,7 +121,7 @@ enum FlatFactDecoder {
             var seen: UInt32 = 0
             repeat {
                 skipWhitespace()
-                guard let key = string(), let field = Field.named(bytes(key)), seen & field.bit == 0,
+                guard let key = string(), let field = FactField.named(bytes(key)), seen & field.bit == 0,
                     members.count < records.count
                 else { return nil }
                 seen |= field.bit

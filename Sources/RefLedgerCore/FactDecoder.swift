@@ -76,8 +76,8 @@ public enum FactDecoder {
         let type = try factType(of: object)
         try checkUnknownAndMissing(object, allowed: allowedFields[type.index], path: "")
         var reader = FieldReader(object: object, path: "")
-        let id = try reader.factString("id")!
-        let program = try reader.factString("program")!
+        let id = try reader.factString(.id)!
+        let program = try reader.factString(.program)!
         let payload = try decodePayload(type, reader: &reader)
         guard let timeText = object["time"]?.stringValue, let time = Timestamp(rfc3339: timeText) else {
             throw LedgerError(
@@ -164,55 +164,14 @@ public enum FactDecoder {
     }
 
     private static func decodePayload(_ type: FactType, reader: inout FieldReader) throws(LedgerError) -> FactPayload {
-        switch type {
-        case .program:
-            return .program(try RulesDecoder.decode(reader.object["rules"]!, path: "rules"))
-        case .signup:
-            return .signup(
-                participant: try reader.factString("participant")!,
-                code: try reader.factString("code"),
-                referrerCode: try reader.factString("referrer_code"),
-                visitor: try reader.factString("visitor")
-            )
-        case .invite:
-            return .invite(
-                participant: try reader.factString("participant")!,
-                channel: try reader.channel("channel")!,
-                invitee: try reader.factString("invitee")
-            )
-        case .click:
-            return .click(
-                code: try reader.factString("code")!,
-                visitor: try reader.factString("visitor")!,
-                channel: try reader.channel("channel")
-            )
-        case .conversion:
-            return .conversion(
-                participant: try reader.factString("participant")!,
-                order: try reader.factString("order")!,
-                amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!,
-                currency: try reader.factString("currency")!
-            )
-        case .refund:
-            return .refund(
-                order: try reader.factString("order")!,
-                amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!
-            )
-        case .payout:
-            return .payout(
-                participant: try reader.factString("participant")!,
-                payout: try reader.factString("payout")!,
-                amount: try reader.integer("amount", in: 1...JSONValue.maxInteger)!,
-                currency: try reader.factString("currency")!
-            )
-        case .payoutSettled:
-            return .payoutSettled(payout: try reader.factString("payout")!)
-        case .payoutFailed:
-            return .payoutFailed(
-                payout: try reader.factString("payout")!,
-                reason: try reader.factString("reason")
-            )
-        }
+        if type == .program { return .program(try RulesDecoder.decode(reader.object["rules"]!, path: "rules")) }
+        return try FactPayload.read(
+            type,
+            text: { member throws(LedgerError) in try reader.factString(member) },
+            channel: { () throws(LedgerError) in try reader.channel(FactField.channel.name) },
+            amount: { () throws(LedgerError) in try reader.integer(FactField.amount.name, in: 1...JSONValue.maxInteger)
+            }
+        )
     }
 }
 

@@ -59,21 +59,6 @@ public struct FieldRule: Sendable {
 
     /// `reason`: any string of at most 1024 bytes.
     public static let reason = FieldRule("a string of at most 1024 bytes", lengths: 0...1024, allowing: nil)
-
-    /// The rule of each string member a posted fact may have (SPEC §2), by name; `nil` for
-    /// the members that are not checked as strings (`type`, `time`, `channel`, `amount`,
-    /// `rules`). Both decoding paths check facts by this one table.
-    static func ofFactField(_ name: String) -> FieldRule? {
-        switch name {
-        case "id": identifier
-        case "program": programName
-        case "participant", "visitor", "invitee", "order", "payout": reference
-        case "code", "referrer_code": code
-        case "currency": currency
-        case "reason": reason
-        default: nil
-        }
-    }
 }
 
 /// Reads typed values out of a JSON object, naming the field path in every error.
@@ -85,11 +70,10 @@ struct FieldReader {
 
     func field(_ key: String) -> String { Self.join(path, key) }
 
-    /// The string at `key` if present, checked against the rule of that member of a fact
-    /// (``FieldRule/ofFactField(_:)``).
-    func factString(_ key: String) throws(LedgerError) -> String? {
-        guard let rule = FieldRule.ofFactField(key) else { preconditionFailure("\(key) is no string member of a fact") }
-        return try string(key, rule)
+    /// The string of a fact's `member` if present, checked against that member's rule.
+    func factString(_ member: FactField) throws(LedgerError) -> String? {
+        guard let rule = member.rule else { preconditionFailure("\(member.name) is no string member of a fact") }
+        return try string(member.name, rule)
     }
 
     /// The string at `key` if present, checked against `rule`.

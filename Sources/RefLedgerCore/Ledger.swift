@@ -78,9 +78,6 @@ struct Derivation {
     let seq: UInt64
     /// `recorded_at`, written out once for all the fact's events.
     let recordedAtText: String
-    /// The fact's `time` as stored, for its derived events: looked up when the first is
-    /// derived (most facts derive none).
-    private var timeText: String?
     var stored: StoredEvent
     var derived: [StoredEvent] = []
 
@@ -100,6 +97,10 @@ struct Derivation {
         )
     }
 
+    /// The fact's `time` as stored, which its derived events repeat: read from the stored
+    /// fact when an event is derived (most facts derive none).
+    private var timeText: String { stored.string("time") ?? time.description }
+
     /// The id and seq the next derived event gets.
     var nextDerived: (id: String, seq: UInt64) {
         (factID + "/" + String(derived.count + 1), seq + UInt64(derived.count) + 1)
@@ -109,7 +110,6 @@ struct Derivation {
     /// an envelope member).
     mutating func derive(_ type: DerivedType, _ members: [(String, JSONValue)]) {
         let (id, eventSeq) = nextDerived
-        if timeText == nil { timeText = stored.string("time") ?? time.description }
         var fields = JSONObject()
         fields.reserveCapacity(members.count + 7)
         for (key, value) in members { fields.appendNew(key, value) }
@@ -117,7 +117,7 @@ struct Derivation {
         fields.appendNew("seq", .integer(Int64(eventSeq)))
         fields.appendNew("type", .string(type.rawValue))
         fields.appendNew("program", .string(program))
-        fields.appendNew("time", .string(timeText!))
+        fields.appendNew("time", .string(timeText))
         fields.appendNew("cause", .string(factID))
         fields.appendNew("recorded_at", .string(recordedAtText))
         derived.append(StoredEvent(fields: fields))

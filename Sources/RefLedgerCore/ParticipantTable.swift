@@ -20,12 +20,6 @@ struct ParticipantTable: Sendable, Sequence {
 
     var count: Int { ids.count }
 
-    /// The participant with this id, if there is one.
-    subscript(id: String) -> Participant? {
-        guard let position = positions[id] else { return nil }
-        return values[position]
-    }
-
     /// The participant at `position`, read or changed in place.
     subscript(at position: Int) -> Participant {
         get { values[position] }
