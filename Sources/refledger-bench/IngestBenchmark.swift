@@ -6,7 +6,7 @@ import Synchronization
 
 /// `refledger-bench ingest`: the real daemon (`refledger serve`, started from the folder of
 /// this executable) under (a) NDJSON batches of 1,000 facts on 4 connections and (b) one fact
-/// per request on 64 connections; events/s, latency percentiles, commits/s and facts per
+/// per request on 64 connections, driven by one thread (``PolledPoster``); events/s, latency percentiles, commits/s and facts per
 /// commit (from `/metrics`), the daemon's RSS; raw LMDB measured in the same run beside them;
 /// the snapshots the daemon took meanwhile (every 250,000 events: the writer's stall, size,
 /// times); and the restart time over the log that (a) and (b) left (≥ 1,000,000 events by
@@ -59,7 +59,11 @@ struct IngestBenchmark {
         Bench.note("(b) \(singleFacts) single-fact requests on \(singleConnections) connections")
         let singleInput = IngestFacts.measured(count: singleFacts, population: population, prefix: "b")
         let cpuBeforeB = (daemon: daemon.cpuSeconds(), bench: Bench.cpuSeconds(ofProcess: getpid()))
-        let runB = try post(singles: singleInput, connections: singleConnections, socket: daemon.socketPath)
+        let runB = try PolledPoster.post(
+            singles: singleInput,
+            connections: singleConnections,
+            socket: daemon.socketPath
+        )
         let cpuAfterB = (daemon: daemon.cpuSeconds(), bench: Bench.cpuSeconds(ofProcess: getpid()))
         let afterB = try daemon.scrape()
         let rssB = daemon.residentBytes()
@@ -278,27 +282,6 @@ struct IngestBenchmark {
                 run.failed +=
                     lines.filter { !$0.starts(with: Array(#"{"seq":"#.utf8)) }.count + batches[index].count
                     - lines.count
-            }
-        }
-    }
-
-    /// Posts one fact per request from `connections` threads.
-    private func post(singles: [[UInt8]], connections: Int, socket: String) throws -> PostRun {
-        let next = Atomic(0)
-        return try measure(connections: connections, socket: socket) { client, run in
-            while true {
-                let index = next.add(1, ordering: .relaxed).oldValue
-                guard index < singles.count else { return }
-                let start = Bench.now()
-                let response = try client.request(
-                    "POST",
-                    "/v1/events",
-                    body: singles[index],
-                    contentType: "application/json"
-                )
-                run.latenciesMillis.append(Double(Bench.now() - start) / 1e6)
-                run.facts += 1
-                if response.status != 201 { run.failed += 1 }
             }
         }
     }
