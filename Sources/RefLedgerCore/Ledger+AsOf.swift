@@ -35,7 +35,9 @@ extension ProgramState {
             participants[at: position].rewards.remove(at: index)
             participants[at: position].netRewards -= Money(amount)
             if role != "referee" { participants[at: position].capAccrued -= Money(amount) }
-            if let order { orders[order]?.rewards.removeAll { $0.participant == position && $0.index == index } }
+            if let order, let link = orders.position(of: order) {
+                orders[at: link].rewards.removeAll { $0.participant == position && $0.index == index }
+            }
             if let member = costMember(order: order, beneficiary: position, role: role) {
                 adjustStats(at: member) { $0.rewardCost -= Money(amount) }
             }

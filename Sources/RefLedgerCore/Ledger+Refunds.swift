@@ -1,9 +1,10 @@
 extension ProgramState {
     /// A refund of part or all of an order: claws back that order's rewards (SPEC §4.2).
     mutating func refund(order orderID: String, amount: Int64, context: inout Derivation) throws(LedgerError) {
-        guard let order = orders[orderID] else {
+        guard let position = orders.position(of: orderID) else {
             throw LedgerError(.unknownOrder, "no order \(orderID) in \(name)", field: "order")
         }
+        let order = orders[at: position]
         guard amount <= order.amount - order.refunded else {
             throw LedgerError(
                 .overRefund,
@@ -12,7 +13,7 @@ extension ProgramState {
             )
         }
         let refunded = order.refunded + amount
-        orders[orderID]!.refunded = refunded
+        orders[at: position].refunded = refunded
         let referrer = participants[at: order.participant].referrer
         if let referrer { adjustStats(at: referrer) { $0.referredRevenue -= Money(amount) } }
         for link in order.rewards {
@@ -67,7 +68,7 @@ extension ProgramState {
         at time: Timestamp
     ) throws(LedgerError) {
         guard let member = participants.position(of: id) else { throw Ledger.unknownParticipant(id) }
-        guard payouts[payoutID] == nil else {
+        guard payouts.position(of: payoutID) == nil else {
             throw LedgerError(.duplicatePayout, "payout \(payoutID) already exists in \(name)", field: "payout")
         }
         guard currency == rules.currency else {
@@ -85,15 +86,17 @@ extension ProgramState {
                 field: "amount"
             )
         }
-        payouts[payoutID] = Payout(participant: member, amount: amount, state: .open)
+        // Checked new above, and nothing adds a payout in between.
+        _ = payouts.addIfAbsent(Payout(participant: member, amount: amount, state: .open), forKey: payoutID)
         participants[at: member].reserved += Money(amount)
     }
 
     /// The money of an open payout left (settled) or came back (failed).
     mutating func finishPayout(_ payoutID: String, settled: Bool) throws(LedgerError) {
-        guard let payout = payouts[payoutID] else {
+        guard let position = payouts.position(of: payoutID) else {
             throw LedgerError(.unknownPayout, "no payout \(payoutID) in \(name)", field: "payout")
         }
+        let payout = payouts[at: position]
         guard payout.state == .open else {
             throw LedgerError(
                 .payoutFinished,
@@ -101,7 +104,7 @@ extension ProgramState {
                 field: "payout"
             )
         }
-        payouts[payoutID]!.state = settled ? .settled : .failed
+        payouts[at: position].state = settled ? .settled : .failed
         let member = payout.participant
         participants[at: member].reserved -= Money(payout.amount)
         if settled { participants[at: member].paid += Money(payout.amount) }

@@ -65,7 +65,7 @@ extension ProgramState {
         // The participants involved are found once, by position: looking them up by id for
         // every field read and written was most of a conversion's cost.
         guard let member = participants.position(of: id) else { throw Ledger.unknownParticipant(id) }
-        guard orders[orderID] == nil else {
+        guard orders.position(of: orderID) == nil else {
             throw LedgerError(.duplicateOrder, "order \(orderID) already exists in \(name)", field: "order")
         }
         guard currency == rules.currency else {
@@ -76,7 +76,8 @@ extension ProgramState {
             )
         }
         let isFirst = participants[at: member].firstConversionTime == nil
-        orders[orderID] = Order(participant: member, amount: amount)
+        // Checked new above, and nothing adds an order in between.
+        _ = orders.addIfAbsent(Order(participant: member, amount: amount), forKey: orderID)
         if isFirst { participants[at: member].firstConversionTime = context.time }
         guard let referrer = participants[at: member].referrer else { return }
         if isFirst {
@@ -150,8 +151,8 @@ extension ProgramState {
         if role.isCapped { participants[at: beneficiary].capAccrued += Money(amount) }
         participants[at: beneficiary].netRewards += Money(amount)
         participants[at: beneficiary].rewards.append(RewardEntry(id: id, amount: amount, availableAt: availableAt))
-        if let order {
-            orders[order]!.rewards.append((beneficiary, participants[at: beneficiary].rewards.count - 1))
+        if let order, let position = orders.position(of: order) {
+            orders[at: position].rewards.append((beneficiary, participants[at: beneficiary].rewards.count - 1))
         }
         adjustStats(at: member) { $0.rewardCost += Money(amount) }
     }

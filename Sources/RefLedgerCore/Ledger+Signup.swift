@@ -53,7 +53,10 @@ extension ProgramState {
         totals.referred += member.stats.referred
         if let code {
             // A code the client gave is among the stored fields already.
-            codeOwners[code.asciiLowercased] = referee
+            // Checked free above, and nothing claims a code in between.
+            guard codeOwners.addIfAbsent(referee, forKey: code.asciiLowercased) != nil else {
+                preconditionFailure("code \(code) was claimed during its own signup")
+            }
         } else {
             let assigned = assignCode(to: referee, id: id, sha256: sha256)
             participants[at: referee].code = assigned
@@ -114,9 +117,9 @@ extension ProgramState {
             return 8
         }
         // Each try is one look-up: taken, or claimed for `member` at once.
-        if codeOwners.insertIfAbsent(member, forKey: base.asciiLowercased) { return base }
+        if codeOwners.addIfAbsent(member, forKey: base.asciiLowercased) != nil { return base }
         var suffix = 2
-        while !codeOwners.insertIfAbsent(member, forKey: (base + String(suffix)).asciiLowercased) { suffix += 1 }
+        while codeOwners.addIfAbsent(member, forKey: (base + String(suffix)).asciiLowercased) == nil { suffix += 1 }
         return base + String(suffix)
     }
 }

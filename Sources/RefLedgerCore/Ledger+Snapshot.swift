@@ -98,10 +98,10 @@ extension Ledger {
         for name in Array(programs.keys) {
             var program = programs.removeValue(forKey: name)!
             program.participants.detach()
-            program.codeOwners.reserveCapacity(program.codeOwners.count)
-            program.clicksByVisitor.reserveCapacity(program.clicksByVisitor.count)
-            program.orders.reserveCapacity(program.orders.count)
-            program.payouts.reserveCapacity(program.payouts.count)
+            program.codeOwners.detach()
+            program.clicksByVisitor.detach()
+            program.orders.detach()
+            program.payouts.detach()
             programs[name] = program
         }
     }
@@ -230,7 +230,7 @@ extension ProgramState {
 
     /// The section of what refers to participants: codes, clicks, orders and payouts.
     private struct Links: Sendable {
-        var maps: ([String: Member], [String: [Click]], [String: Order], [String: Payout])
+        var maps: (KeyedTable<Member>, KeyedTable<[Click]>, KeyedTable<Order>, KeyedTable<Payout>)
 
         init(from decoder: SnapshotDecoder, ids: [String], rewardCounts: [Int]) throws(Ledger.SnapshotError) {
             var decoder = decoder

@@ -163,7 +163,8 @@ extension ProgramState {
             guard let owner = codeOwners[code.asciiLowercased] else {
                 throw LedgerError(.unknownCode, "no participant of \(name) has code \(code)", field: "code")
             }
-            clicksByVisitor[visitor, default: []].append(Click(time: fact.time, seq: context.seq, owner: owner))
+            let clicks = clicksByVisitor.position(addingIfAbsent: visitor) { [] }
+            clicksByVisitor[at: clicks].append(Click(time: fact.time, seq: context.seq, owner: owner))
             adjustStats(at: owner) { $0.clicks += 1 }
         case .conversion(let participant, let order, let amount, let currency):
             try convert(

@@ -92,10 +92,11 @@ struct ProgramState: Sendable {
     var rules: Rules
     var participants = ParticipantTable()
     /// Lower-cased code → its owner's position in `participants`.
-    var codeOwners: [String: Member] = [:]
-    var clicksByVisitor: [String: [Click]] = [:]
-    var orders: [String: Order] = [:]
-    var payouts: [String: Payout] = [:]
+    var codeOwners = KeyedTable<Member>()
+    /// Each visitor's clicks, in seq order.
+    var clicksByVisitor = KeyedTable<[Click]>()
+    var orders = KeyedTable<Order>()
+    var payouts = KeyedTable<Payout>()
     /// The sum of every participant's `stats`.
     var totals = MemberStats()
     /// Participants with at least one referee.

@@ -72,9 +72,13 @@ struct SnapshotEncoder {
 
     /// A map: its count, then each key and what `value` writes of its value, in ascending key
     /// order (so that equal maps give equal bytes).
-    mutating func map<Value>(_ map: [String: Value], _ value: (inout SnapshotEncoder, Value) -> Void) {
-        count(map.count)
-        for (key, element) in map.sorted(by: { $0.key < $1.key }) {
+    mutating func map<Value>(
+        _ map: some Sequence<(key: String, value: Value)>,
+        _ value: (inout SnapshotEncoder, Value) -> Void
+    ) {
+        let entries = map.sorted(by: { $0.key < $1.key })
+        count(entries.count)
+        for (key, element) in entries {
             string(key)
             value(&self, element)
         }
@@ -275,16 +279,17 @@ struct SnapshotDecoder {
     mutating func map<Value>(
         minimumEntryBytes: Int,
         _ value: (inout SnapshotDecoder, String) throws(Ledger.SnapshotError) -> Value
-    ) throws(Ledger.SnapshotError) -> [String: Value] {
+    ) throws(Ledger.SnapshotError) -> KeyedTable<Value> {
         let count = try count(minimumBytes: minimumEntryBytes)
-        var result: [String: Value] = [:]
+        var result = KeyedTable<Value>()
         result.reserveCapacity(count)
         var previous: String?
         for _ in 0..<count {
             let key = try string()
             try expectAscending(key, after: previous)
             previous = key
-            result[key] = try value(&self, key)
+            // New: keys come strictly ascending.
+            _ = result.addIfAbsent(try value(&self, key), forKey: key)
         }
         return result
     }
