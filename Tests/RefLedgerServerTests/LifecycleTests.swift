@@ -218,7 +218,9 @@ import Testing
             usleep(50_000)
         }
         kill(daemon.process.processIdentifier, SIGTERM)
-        let response = RawRequest.readAll(connection)
+        // Read slowly, so that the response's end is queued while the socket is full: the
+        // daemon's close then finds results still buffered and must wait for them.
+        let response = RawRequest.readAll(connection, pause: 20_000)
         #expect(daemon.terminate() == 0)
         #expect(response.hasPrefix("HTTP/1.1 200"))
         #expect(response.hasSuffix("\r\n0\r\n\r\n"), "the chunked body ends")
@@ -266,8 +268,13 @@ enum RawRequest {
     }
 
     /// Bytes received on `descriptor` (which is then closed) until the peer closes or
-    /// `isComplete` says the response is whole.
-    private static func receive(_ descriptor: Int32, until isComplete: ([UInt8]) -> Bool) -> [UInt8] {
+    /// `isComplete` says the response is whole; with `pause`, it sleeps that many
+    /// microseconds after each read, a slow reader.
+    private static func receive(
+        _ descriptor: Int32,
+        pause: useconds_t = 0,
+        until isComplete: ([UInt8]) -> Bool
+    ) -> [UInt8] {
         defer { close(descriptor) }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -276,6 +283,7 @@ enum RawRequest {
             if count <= 0 { break }
             received += buffer[0..<count]
             if isComplete(received) { break }
+            if pause > 0 { usleep(pause) }
         }
         return received
     }
@@ -285,9 +293,10 @@ enum RawRequest {
         received.count >= 7 && received.suffix(7).elementsEqual("\r\n0\r\n\r\n".utf8)
     }
 
-    /// Everything sent on `descriptor` until the peer closes or a chunked body ends.
-    static func readAll(_ descriptor: Int32) -> String {
-        String(decoding: receive(descriptor, until: endsChunkedBody), as: UTF8.self)
+    /// Everything sent on `descriptor` until the peer closes or a chunked body ends, read
+    /// with `pause` microseconds after each read.
+    static func readAll(_ descriptor: Int32, pause: useconds_t = 0) -> String {
+        String(decoding: receive(descriptor, pause: pause, until: endsChunkedBody), as: UTF8.self)
     }
 
     /// The status of the response (read to its end or the connection's), -1 if none came.
