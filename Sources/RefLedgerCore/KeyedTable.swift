@@ -1,35 +1,37 @@
 /// Values by string key, kept in the order their keys were added and found through a
 /// ``PositionIndex``: what the ledger's large maps (participants by id, code owners by code,
-/// clicks by visitor) are, in place of `[String: Value]`. Keys are never removed.
+/// clicks by visitor, orders, payouts) and the writer's idempotency tables (the facts of a
+/// batch by id, the ids looked up ahead) are, in place of `[String: Value]`. Keys are never
+/// removed.
 ///
 /// The order of adding is no answer's order: what must be ordered (snapshots, leaderboards,
 /// id lists) sorts by key.
-struct KeyedTable<Value: Sendable>: Sendable, Sequence {
+public struct KeyedTable<Value: Sendable>: Sendable, Sequence {
     /// The keys, by position.
-    private(set) var keys: [String] = []
+    public private(set) var keys: [String] = []
     /// The values, by position.
-    private(set) var values: [Value] = []
+    public private(set) var values: [Value] = []
     private var index = PositionIndex()
 
-    init() {}
+    public init() {}
 
-    var count: Int { keys.count }
+    public var count: Int { keys.count }
 
     /// The value at `position`, read or changed in place.
-    subscript(at position: Int) -> Value {
+    public subscript(at position: Int) -> Value {
         get { values[position] }
         _modify { yield &values[position] }
     }
 
     /// Where the value of `key` is, if the table has the key.
-    func position(of key: String) -> Int? { index.position(of: key, in: keys) }
+    public func position(of key: String) -> Int? { index.position(of: key, in: keys) }
 
     /// The value of `key`, if any.
-    subscript(key: String) -> Value? { position(of: key).map { values[$0] } }
+    public subscript(key: String) -> Value? { position(of: key).map { values[$0] } }
 
     /// Adds `value` under `key` unless the table has the key: its position, or nil when the
     /// key was there (and nothing changed). One look-up of the key for both.
-    mutating func addIfAbsent(_ value: Value, forKey key: String) -> Int? {
+    public mutating func addIfAbsent(_ value: Value, forKey key: String) -> Int? {
         guard index.insertIfAbsent(key, at: keys.count, in: keys) else { return nil }
         keys.append(key)
         values.append(value)
@@ -37,7 +39,7 @@ struct KeyedTable<Value: Sendable>: Sendable, Sequence {
     }
 
     /// The position of `key`'s value, added as `makeValue()` first when the key is new.
-    mutating func position(addingIfAbsent key: String, _ makeValue: () -> Value) -> Int {
+    public mutating func position(addingIfAbsent key: String, _ makeValue: () -> Value) -> Int {
         if let position = position(of: key) { return position }
         keys.append(key)
         values.append(makeValue())
@@ -45,7 +47,7 @@ struct KeyedTable<Value: Sendable>: Sendable, Sequence {
         return keys.count - 1
     }
 
-    mutating func reserveCapacity(_ capacity: Int) {
+    public mutating func reserveCapacity(_ capacity: Int) {
         keys.reserveCapacity(capacity)
         values.reserveCapacity(capacity)
         index.reserveCapacity(capacity)
@@ -53,13 +55,13 @@ struct KeyedTable<Value: Sendable>: Sendable, Sequence {
 
     /// Gives this table storage of its own now, rather than at its first change (see
     /// ``Ledger/detach()``).
-    mutating func detach() {
+    public mutating func detach() {
         reserveCapacity(count)
         index.detach()
     }
 
     /// The entries, in the order their keys were added.
-    func makeIterator() -> some IteratorProtocol<(key: String, value: Value)> {
+    public func makeIterator() -> some IteratorProtocol<(key: String, value: Value)> {
         zip(keys, values).lazy.map { (key: $0, value: $1) }.makeIterator()
     }
 }

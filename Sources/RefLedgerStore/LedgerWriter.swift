@@ -35,17 +35,16 @@ public final class LedgerWriter {
     /// core at once.
     private var staged: [StoredEvent] = []
     /// Client fields and seq of staged facts, by id, for idempotency within a batch.
-    private var stagedFacts: [String: StagedFact] = [:]
+    private var stagedFacts = KeyedTable<StagedFact>()
     private typealias StagedFact = (seq: UInt64, client: JSONObject)
 
     /// The batch being written on other threads (``commitInBackground()``): its facts, for
     /// idempotency, and the result to wait for.
-    private var inFlight: (facts: [String: StagedFact], result: Ahead<Result<[Committed], any Error>>)?
+    private var inFlight: (facts: KeyedTable<StagedFact>, result: Ahead<Result<[Committed], any Error>>)?
 
-    /// Ids looked up ahead by ``prefetch(ids:)``, with their seq when the log holds them; ids
-    /// committed since are added, so the answers stay true (only this writer changes the log).
-    private var prefetchedIDs: Set<String> = []
-    private var prefetchedSeqs: [String: UInt64] = [:]
+    /// Ids looked up ahead by ``prefetch(ids:)``, each with its seq when the log holds it; ids
+    /// committed since get theirs, so the answers stay true (only this writer changes the log).
+    private var prefetched = KeyedTable<UInt64?>()
 
     /// How the ledger was rebuilt from the log: when the writer opened, or after a failed
     /// commit.
@@ -91,8 +90,11 @@ public final class LedgerWriter {
     /// holds, so that submitting them needs no look-up of its own. Worth it for runs of facts
     /// (a batch, an import); replaces what the previous call looked up.
     public func prefetch(ids: [String]) throws {
-        prefetchedSeqs = try log.seqs(forIDs: ids)
-        prefetchedIDs = Set(ids)
+        let stored = try log.seqs(forIDs: ids)
+        var table = KeyedTable<UInt64?>()
+        table.reserveCapacity(ids.count)
+        for id in ids { _ = table.addIfAbsent(stored.isEmpty ? nil : stored[id], forKey: id) }
+        prefetched = table
     }
 
     /// Judges one decoded fact: idempotency, then the ledger; stages what it stores.
@@ -101,7 +103,8 @@ public final class LedgerWriter {
             if let seq = try existing(fact) { return .duplicate(seq: seq) }
             let events = try ledger.apply(fact, recordedAt: recordedAt)
             staged.append(contentsOf: events)
-            stagedFacts[fact.id] = (events[0].seq, fact.clientFields)
+            // Not staged yet: `existing` found no fact with this id.
+            _ = stagedFacts.addIfAbsent((events[0].seq, fact.clientFields), forKey: fact.id)
             return .created(events)
         } catch let error as LedgerError {
             return .rejected(error)
@@ -117,7 +120,7 @@ public final class LedgerWriter {
             guard staged.client == fact.clientFields else { throw Self.conflict(fact) }
             return staged.seq
         }
-        let found = prefetchedIDs.contains(fact.id) ? prefetchedSeqs[fact.id] : try log.seq(forID: fact.id)
+        let found = try prefetched.position(of: fact.id).map { prefetched[at: $0] } ?? log.seq(forID: fact.id)
         guard let seq = found else { return nil }
         guard let record = try log.record(at: seq) else { return nil }
         let stored = try StoredEvent(parsing: record.body)
@@ -185,25 +188,27 @@ public final class LedgerWriter {
             return committed
         case .failure(let error):
             staged.removeAll(keepingCapacity: true)
-            stagedFacts.removeAll(keepingCapacity: true)
+            stagedFacts = KeyedTable()
             try restore()
             throw error
         }
     }
 
     /// Hands over the staged events and facts, leaving none staged.
-    private func takeStaged() -> ([StoredEvent], [String: StagedFact]) {
+    private func takeStaged() -> ([StoredEvent], KeyedTable<StagedFact>) {
         defer {
             staged = []
-            stagedFacts = [:]
+            stagedFacts = KeyedTable()
         }
         return (staged, stagedFacts)
     }
 
     /// Notes committed facts as stored, so the prefetched answers stay true.
-    private func remember(_ facts: [String: StagedFact]) {
-        guard !prefetchedIDs.isEmpty else { return }
-        for (id, fact) in facts where prefetchedIDs.contains(id) { prefetchedSeqs[id] = fact.seq }
+    private func remember(_ facts: KeyedTable<StagedFact>) {
+        guard prefetched.count > 0 else { return }
+        for (id, fact) in facts {
+            if let position = prefetched.position(of: id) { prefetched[at: position] = fact.seq }
+        }
     }
 
     /// Rebuilds the ledger from the log, after a failed commit.
