@@ -140,4 +140,28 @@ import Testing
         }
         #expect(count > 200)
     }
+
+    /// The key matcher of the fast path names each member by its exact bytes: every name is
+    /// found, and no other key is — not one byte changed anywhere, nor cut, nor extended, nor
+    /// in other case.
+    @Test func keysMatchTheirMemberExactly() {
+        func named(_ key: [UInt8]) -> FactField? { key.withUnsafeBufferPointer { FactField.named($0) } }
+        var wrong: [String] = []
+        for field in FactField.allCases {
+            let name = Array(field.name.utf8)
+            if named(name) != field { wrong.append(field.name) }
+            var nearMisses = [Array(name.dropLast()), Array(name.dropFirst()), name + [UInt8(ascii: "s")]]
+            nearMisses.append(name.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 })
+            for index in name.indices {
+                var changed = name
+                changed[index] ^= 0x01
+                nearMisses.append(changed)
+            }
+            for key in nearMisses where named(key) != FactField.allCases.first(where: { Array($0.name.utf8) == key }) {
+                wrong.append(String(decoding: key, as: UTF8.self))
+            }
+        }
+        #expect(wrong.isEmpty, "keys matched wrongly: \(wrong)")
+        #expect(named([]) == nil && named(Array("referrer_codes_x".utf8)) == nil)
+    }
 }
