@@ -75,10 +75,10 @@ public enum FactDecoder {
     private static func decodeObject(_ object: JSONObject, now: Timestamp) throws(LedgerError) -> Fact {
         let type = try factType(of: object)
         try checkUnknownAndMissing(object, allowed: allowedFields[type.index], path: "")
-        var reader = FieldReader(object: object, path: "")
+        let reader = FieldReader(object: object, path: "")
         let id = try reader.factString(.id)!
         let program = try reader.factString(.program)!
-        let payload = try decodePayload(type, reader: &reader)
+        let payload = try decodePayload(type, reader: reader)
         guard let timeText = object["time"]?.stringValue, let time = Timestamp(rfc3339: timeText) else {
             throw LedgerError(
                 .badValue,
@@ -163,14 +163,14 @@ public enum FactDecoder {
         }
     }
 
-    private static func decodePayload(_ type: FactType, reader: inout FieldReader) throws(LedgerError) -> FactPayload {
+    private static func decodePayload(_ type: FactType, reader: FieldReader) throws(LedgerError) -> FactPayload {
         if type == .program { return .program(try RulesDecoder.decode(reader.object["rules"]!, path: "rules")) }
+        let amounts = 1...JSONValue.maxInteger
         return try FactPayload.read(
             type,
             text: { member throws(LedgerError) in try reader.factString(member) },
             channel: { () throws(LedgerError) in try reader.channel(FactField.channel.name) },
-            amount: { () throws(LedgerError) in try reader.integer(FactField.amount.name, in: 1...JSONValue.maxInteger)
-            }
+            amount: { () throws(LedgerError) in try reader.integer(FactField.amount.name, in: amounts) }
         )
     }
 }

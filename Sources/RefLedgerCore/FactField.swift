@@ -50,7 +50,7 @@ enum FactField: Int, CaseIterable {
     static func named(_ key: UnsafeBufferPointer<UInt8>) -> FactField? {
         guard key.count < byLength.count else { return nil }
         let words = Words(key)
-        for (words2, field) in byLength[key.count] where words2 == words { return field }
+        for (name, field) in byLength[key.count] where name == words { return field }
         return nil
     }
 

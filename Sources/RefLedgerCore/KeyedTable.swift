@@ -32,19 +32,21 @@ public struct KeyedTable<Value: Sendable>: Sendable, Sequence {
     /// Adds `value` under `key` unless the table has the key: its position, or nil when the
     /// key was there (and nothing changed). One look-up of the key for both.
     public mutating func addIfAbsent(_ value: Value, forKey key: String) -> Int? {
-        guard index.insertIfAbsent(key, at: keys.count, in: keys) else { return nil }
-        keys.append(key)
-        values.append(value)
-        return keys.count - 1
+        let (position, added) = findOrAdd(key) { value }
+        return added ? position : nil
     }
 
-    /// The position of `key`'s value, added as `makeValue()` first when the key is new.
+    /// The position of `key`'s value, added as `makeValue()` first when the key is new. One
+    /// look-up of the key for both.
     public mutating func position(addingIfAbsent key: String, _ makeValue: () -> Value) -> Int {
-        if let position = position(of: key) { return position }
+        findOrAdd(key, makeValue).position
+    }
+
+    private mutating func findOrAdd(_ key: String, _ makeValue: () -> Value) -> (position: Int, added: Bool) {
+        if let position = index.insertIfAbsent(key, at: keys.count, in: keys) { return (position, false) }
         keys.append(key)
         values.append(makeValue())
-        _ = index.insertIfAbsent(key, at: keys.count - 1, in: keys)
-        return keys.count - 1
+        return (keys.count - 1, true)
     }
 
     public mutating func reserveCapacity(_ capacity: Int) {
@@ -90,42 +92,36 @@ struct PositionIndex: Sendable {
     private static let seed = UInt64.random(in: 1...UInt64.max)
 
     /// The position of `id`, if `ids` has it there (`ids` is the array this index is of).
-    func position(of id: String, in ids: [String]) -> Int? {
-        let hash = Self.hash(id)
-        let mask = slots.count - 1
-        var index = Int(hash) & mask
-        while true {
-            let slot = slots[index]
-            if slot == 0 { return nil }
-            if UInt32(truncatingIfNeeded: slot >> 32) == hash {
-                let position = Int(UInt32(truncatingIfNeeded: slot)) - 1
-                if ids[position] == id { return position }
-            }
-            index = (index + 1) & mask
-        }
-    }
+    func position(of id: String, in ids: [String]) -> Int? { probe(id, Self.hash(id), in: ids).found }
 
-    /// Indexes `id` at `position` unless `ids` already has it; whether it did. `position` is
-    /// where the caller puts `id` next (`ids.count`).
-    mutating func insertIfAbsent(_ id: String, at position: Int, in ids: [String]) -> Bool {
+    /// Indexes `id` at `position` unless `ids` already has it: nil when it was indexed, else
+    /// the position `id` already has (and nothing changed). `position` is where the caller
+    /// puts `id` next (`ids.count`).
+    mutating func insertIfAbsent(_ id: String, at position: Int, in ids: [String]) -> Int? {
         precondition(position < Int(UInt32.max), "a program holds fewer than 2^32 participants")
         let hash = Self.hash(id)
+        let (found, empty) = probe(id, hash, in: ids)
+        if let found { return found }
+        slots[empty] = UInt64(hash) << 32 | UInt64(position + 1)
+        count += 1
+        if count * 2 > slots.count { resize(to: slots.count * 2) }
+        return nil
+    }
+
+    /// Walks the slots from `hash`'s place: the position of `id` when a slot holds it, else
+    /// the empty slot where it would go.
+    private func probe(_ id: String, _ hash: UInt32, in ids: [String]) -> (found: Int?, empty: Int) {
         let mask = slots.count - 1
         var index = Int(hash) & mask
         while true {
             let slot = slots[index]
-            if slot == 0 { break }
-            if UInt32(truncatingIfNeeded: slot >> 32) == hash,
-                ids[Int(UInt32(truncatingIfNeeded: slot)) - 1] == id
-            {
-                return false
+            if slot == 0 { return (nil, index) }
+            if UInt32(truncatingIfNeeded: slot >> 32) == hash {
+                let position = Int(UInt32(truncatingIfNeeded: slot)) - 1
+                if ids[position] == id { return (position, index) }
             }
             index = (index + 1) & mask
         }
-        slots[index] = UInt64(hash) << 32 | UInt64(position + 1)
-        count += 1
-        if count * 2 > slots.count { resize(to: slots.count * 2) }
-        return true
     }
 
     /// Makes room for `capacity` ids without growing.

@@ -77,7 +77,10 @@ extension ProgramState {
         }
         let isFirst = participants[at: member].firstConversionTime == nil
         // Checked new above, and nothing adds an order in between.
-        _ = orders.addIfAbsent(Order(participant: member, amount: amount), forKey: orderID)
+        guard let orderPosition = orders.addIfAbsent(Order(participant: member, amount: amount), forKey: orderID) else {
+            preconditionFailure("order \(orderID) was added during its own conversion")
+        }
+        let order = (id: orderID, position: orderPosition)
         if isFirst { participants[at: member].firstConversionTime = context.time }
         guard let referrer = participants[at: member].referrer else { return }
         if isFirst {
@@ -97,13 +100,13 @@ extension ProgramState {
         }
         let qualifying = participants[at: referrer].stats.convertedReferees
         let referrerAmount = Self.value(of: referrerShape(qualifying: qualifying), amount: amount)
-        grant(referrerAmount, to: referrer, role: .referrer, order: orderID, costTo: referrer, context: &context)
+        grant(referrerAmount, to: referrer, role: .referrer, order: order, costTo: referrer, context: &context)
         if let shape = rules.refereeReward {
             grant(
                 Self.value(of: shape, amount: amount),
                 to: member,
                 role: .referee,
-                order: orderID,
+                order: order,
                 costTo: referrer,
                 context: &context
             )
@@ -115,7 +118,7 @@ extension ProgramState {
                 Self.percent(amount, bps: bps),
                 to: beneficiary,
                 role: .level(index + 2),
-                order: orderID,
+                order: order,
                 costTo: referrer,
                 context: &context
             )
@@ -124,12 +127,14 @@ extension ProgramState {
     }
 
     /// Derives a reward of `amount` (cut by the cap where it applies) unless it comes to 0.
-    /// `costTo` is the cohort member whose referee caused it (metrics' reward_cost).
+    /// `order` is the conversion's order (its id, and its place in `orders` to link the reward
+    /// to), nil for a signup reward; `costTo` is the cohort member whose referee caused it
+    /// (metrics' reward_cost).
     mutating func grant(
         _ amount: Int64,
         to beneficiary: Member,
         role: RewardRole,
-        order: String?,
+        order: (id: String, position: Int)?,
         costTo member: Member,
         context: inout Derivation
     ) {
@@ -146,13 +151,13 @@ extension ProgramState {
             ("participant", .string(beneficiaryID)), ("role", .string(role.name)), ("amount", .integer(amount)),
             ("currency", .string(rules.currency)), ("available_at", .string(availableAt.description)),
         ]
-        if let order { members.append(("order", .string(order))) }
+        if let order { members.append(("order", .string(order.id))) }
         context.derive(.reward, members)
         if role.isCapped { participants[at: beneficiary].capAccrued += Money(amount) }
         participants[at: beneficiary].netRewards += Money(amount)
         participants[at: beneficiary].rewards.append(RewardEntry(id: id, amount: amount, availableAt: availableAt))
-        if let order, let position = orders.position(of: order) {
-            orders[at: position].rewards.append((beneficiary, participants[at: beneficiary].rewards.count - 1))
+        if let order {
+            orders[at: order.position].rewards.append((beneficiary, participants[at: beneficiary].rewards.count - 1))
         }
         adjustStats(at: member) { $0.rewardCost += Money(amount) }
     }

@@ -52,8 +52,8 @@ extension ProgramState {
         guard let referee = participants.addIfAbsent(member, id: id) else { throw exists() }
         totals.referred += member.stats.referred
         if let code {
-            // A code the client gave is among the stored fields already.
-            // Checked free above, and nothing claims a code in between.
+            // Checked free above, and nothing claims a code in between. (A code the client gave
+            // is among the stored fields already.)
             guard codeOwners.addIfAbsent(referee, forKey: code.asciiLowercased) != nil else {
                 preconditionFailure("code \(code) was claimed during its own signup")
             }

@@ -9,26 +9,11 @@
 ///
 /// Participants are never removed. The order is the order of adding, which no answer depends
 /// on: what must be ordered (snapshots, leaderboards, id lists) sorts by id.
-struct ParticipantTable: Sendable, Sequence {
-    private var table = KeyedTable<Participant>()
+typealias ParticipantTable = KeyedTable<Participant>
 
-    init() {}
-
+extension KeyedTable where Value == Participant {
     /// The ids, by position.
-    var ids: [String] { table.keys }
-    /// The participants, by position.
-    var values: [Participant] { table.values }
-
-    var count: Int { table.count }
-
-    /// The participant at `position`, read or changed in place.
-    subscript(at position: Int) -> Participant {
-        get { table[at: position] }
-        _modify { yield &table[at: position] }
-    }
-
-    /// Where the participant with this id is, if there is one.
-    func position(of id: String) -> Int? { table.position(of: id) }
+    var ids: [String] { keys }
 
     /// Adds a participant whose id is not in the table yet, and returns its position.
     @discardableResult
@@ -39,13 +24,5 @@ struct ParticipantTable: Sendable, Sequence {
 
     /// Adds a participant unless the table has one with this id: its position, or nil when
     /// the id was there (and nothing changed). One look-up of the id for both.
-    mutating func addIfAbsent(_ member: Participant, id: String) -> Int? { table.addIfAbsent(member, forKey: id) }
-
-    mutating func reserveCapacity(_ capacity: Int) { table.reserveCapacity(capacity) }
-
-    /// Gives this table storage of its own now, rather than at its first change (see
-    /// ``Ledger/detach()``).
-    mutating func detach() { table.detach() }
-
-    func makeIterator() -> Zip2Sequence<[String], [Participant]>.Iterator { zip(ids, values).makeIterator() }
+    mutating func addIfAbsent(_ member: Participant, id: String) -> Int? { addIfAbsent(member, forKey: id) }
 }

@@ -120,7 +120,13 @@ public final class LedgerWriter {
             guard staged.client == fact.clientFields else { throw Self.conflict(fact) }
             return staged.seq
         }
-        let found = try prefetched.position(of: fact.id).map { prefetched[at: $0] } ?? log.seq(forID: fact.id)
+        // Looked up ahead (stored or not), else in the log now.
+        let found: UInt64?
+        if let position = prefetched.position(of: fact.id) {
+            found = prefetched[at: position]
+        } else {
+            found = try log.seq(forID: fact.id)
+        }
         guard let seq = found else { return nil }
         guard let record = try log.record(at: seq) else { return nil }
         let stored = try StoredEvent(parsing: record.body)

@@ -6,11 +6,12 @@ import Synchronization
 
 /// `refledger-bench ingest`: the real daemon (`refledger serve`, started from the folder of
 /// this executable) under (a) NDJSON batches of 1,000 facts on 4 connections and (b) one fact
-/// per request on 64 connections, driven by one thread (``PolledPoster``); events/s, latency percentiles, commits/s and facts per
-/// commit (from `/metrics`), the daemon's RSS; raw LMDB measured in the same run beside them;
-/// the snapshots the daemon took meanwhile (every 250,000 events: the writer's stall, size,
-/// times); and the restart time over the log that (a) and (b) left (≥ 1,000,000 events by
-/// default), which loads the snapshot taken at shutdown.
+/// per request on 64 connections, driven by one thread (``PolledPoster``); events/s, latency
+/// percentiles, commits/s and facts per commit (from `/metrics`), the daemon's RSS; raw LMDB
+/// measured in the same run beside them; the snapshots the daemon took meanwhile (every
+/// 250,000 events: the writer's stall, size, times); and the restart time over the log that
+/// (a) and (b) left (≥ 1,000,000 events by default), which loads the snapshot taken at
+/// shutdown.
 struct IngestBenchmark {
     let batchFacts: Int
     let singleFacts: Int

@@ -143,57 +143,20 @@ struct PolledPoster {
         return run
     }
 
-    /// The status and where the body lies, once `input` holds a whole response head; the body
-    /// must be sized by `Content-Length` (single-fact answers are). Read on the bytes: this
-    /// runs once a request, on the thread that drives every connection.
+    /// The status and where the body lies, once `input` holds a whole response head
+    /// (``UnixHTTPClient/ResponseHead``, as the CLI's client reads it); the body must be sized
+    /// by `Content-Length` (single-fact answers are).
     static func parseHead(_ input: [UInt8]) throws -> (status: Int, body: (start: Int, length: Int))? {
-        try input.withUnsafeBufferPointer { bytes throws -> (status: Int, body: (start: Int, length: Int))? in
-            var lineStart = 0
-            var status: Int?
-            var length: Int?
-            var index = 0
-            while index + 1 < bytes.count {
-                guard bytes[index] == 0x0D, bytes[index + 1] == 0x0A else {
-                    index += 1
-                    continue
-                }
-                let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<index])
-                if line.isEmpty {
-                    guard let status else { throw Failure(description: "not an HTTP/1.1 response") }
-                    guard let length else { throw Failure(description: "a response without Content-Length") }
-                    return (status, (index + 2, length))
-                }
-                if status == nil {
-                    guard line.starts(with: "HTTP/1.1 ".utf8), line.count >= 12,
-                        let code = Int(String(decoding: line[9..<12], as: UTF8.self))
-                    else { throw Failure(description: "not an HTTP/1.1 response") }
-                    status = code
-                } else if let value = Self.value(of: "content-length", in: line) {
-                    length = Int(String(decoding: value, as: UTF8.self))
-                } else if let value = Self.value(of: "connection", in: line),
-                    String(decoding: value, as: UTF8.self).lowercased() == "close"
-                {
-                    throw Failure(description: "the daemon closes the connection after a response")
-                }
-                index += 2
-                lineStart = index
-            }
-            return nil
-        }
-    }
-
-    /// The value of a header line named `name` (lower case), without the spaces around it.
-    private static func value(
-        of name: String,
-        in line: UnsafeBufferPointer<UInt8>
-    ) -> Slice<UnsafeBufferPointer<UInt8>>? {
-        let name = Array(name.utf8)
-        guard line.count > name.count, line[name.count] == UInt8(ascii: ":"),
-            zip(line, name).allSatisfy({ $0 | 0x20 == $1 })
+        guard input.count >= 4,
+            let end = (0...(input.count - 4)).first(where: { input[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) })
         else { return nil }
-        var value = line[(name.count + 1)...]
-        while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
-        while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
-        return value
+        let head = try UnixHTTPClient.ResponseHead(parsing: input[..<end])
+        if head.value(of: "connection")?.lowercased() == "close" {
+            throw Failure(description: "the daemon closes the connection after a response")
+        }
+        guard let length = head.value(of: "content-length").flatMap({ Int($0) }) else {
+            throw Failure(description: "a response without Content-Length")
+        }
+        return (head.status, (end + 4, length))
     }
 }

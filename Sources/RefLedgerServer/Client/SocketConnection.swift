@@ -81,12 +81,54 @@ struct SocketConnection {
     }
 }
 
+extension UnixHTTPClient {
+    /// A response's status and header fields (names in lower case).
+    public struct ResponseHead: Sendable {
+        public var status: Int
+        public var headers: [(name: String, value: String)]
+
+        /// The value of the header field `name` (lower case), if the head has it.
+        public func value(of name: String) -> String? { headers.first { $0.name == name }?.value }
+
+        /// Parses a head: its bytes up to, not including, the CRLF CRLF that ends it.
+        public init(parsing head: ArraySlice<UInt8>) throws(Failure) {
+            let lines = head.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
+                line.last == 0x0D ? line.dropLast() : line
+            }
+            let statusLine = lines[0]
+            let prefix = Array("HTTP/1.".utf8)
+            let statusStart = statusLine.startIndex + prefix.count + 2
+            guard statusLine.starts(with: prefix), statusLine.count >= prefix.count + 5,
+                statusLine[statusStart - 1] == 0x20,
+                let status = Int(String(decoding: statusLine[statusStart..<statusStart + 3], as: UTF8.self))
+            else {
+                throw Failure(
+                    description: "not an HTTP/1.1 response: \(String(decoding: statusLine, as: UTF8.self))",
+                    beforeResponse: false
+                )
+            }
+            var headers: [(name: String, value: String)] = []
+            headers.reserveCapacity(lines.count - 1)
+            for line in lines.dropFirst() {
+                guard let colon = line.firstIndex(of: 0x3A) else { continue }
+                let name = String(
+                    decoding: line[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 },
+                    as: UTF8.self
+                )
+                var value = line[(colon + 1)...]
+                while let first = value.first, first == 0x20 || first == 0x09 { value.removeFirst() }
+                while let last = value.last, last == 0x20 || last == 0x09 { value.removeLast() }
+                headers.append((name, String(decoding: value, as: UTF8.self)))
+            }
+            self.status = status
+            self.headers = headers
+        }
+    }
+}
+
 /// Reads one HTTP/1.1 response from a connection.
 struct ResponseReader {
-    struct Head {
-        var status: Int
-        var headers: [(name: String, value: String)]
-    }
+    typealias Head = UnixHTTPClient.ResponseHead
 
     static let maxHeadBytes = 64 << 10
 
@@ -102,7 +144,7 @@ struct ResponseReader {
         while true {
             if let end = find([13, 10, 13, 10], from: searchFrom) {
                 position = end + 4
-                return try parseHead(end: end)
+                return try Head(parsing: buffer[..<end])
             }
             searchFrom = max(0, buffer.count - 3)
             guard buffer.count <= Self.maxHeadBytes else { throw failure("the response head is over 64 KiB") }
@@ -122,7 +164,7 @@ struct ResponseReader {
     ) throws(UnixHTTPClient.Failure)
         -> Bool
     {
-        let header = { (name: String) in head.headers.first { $0.name == name }?.value.lowercased() }
+        let header = { (name: String) in head.value(of: name)?.lowercased() }
         let closes = header("connection") == "close"
         if header("transfer-encoding")?.contains("chunked") == true {
             while true {
@@ -163,34 +205,6 @@ struct ResponseReader {
             position = 0
             guard try connection.read(into: &buffer) != nil else { return false }
         }
-    }
-
-    /// The status line and header fields of the head in `buffer[..<end]` (without its final
-    /// CRLF CRLF), parsed as bytes.
-    private func parseHead(end: Int) throws(UnixHTTPClient.Failure) -> Head {
-        let lines = buffer[..<end].split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
-            line.last == 0x0D ? line.dropLast() : line
-        }
-        let statusLine = lines[0]
-        let prefix = Array("HTTP/1.".utf8)
-        let statusStart = statusLine.startIndex + prefix.count + 2
-        guard statusLine.starts(with: prefix), statusLine.count >= prefix.count + 5,
-            statusLine[statusStart - 1] == 0x20,
-            let status = Int(String(decoding: statusLine[statusStart..<statusStart + 3], as: UTF8.self))
-        else {
-            throw failure("not an HTTP/1.1 response: \(String(decoding: statusLine, as: UTF8.self))")
-        }
-        var headers: [(name: String, value: String)] = []
-        headers.reserveCapacity(lines.count - 1)
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: 0x3A) else { continue }
-            let name = String(decoding: line[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
-            var value = line[(colon + 1)...]
-            while let first = value.first, first == 0x20 || first == 0x09 { value.removeFirst() }
-            while let last = value.last, last == 0x20 || last == 0x09 { value.removeLast() }
-            headers.append((name, String(decoding: value, as: UTF8.self)))
-        }
-        return Head(status: status, headers: headers)
     }
 
     private mutating func readLine() throws(UnixHTTPClient.Failure) -> String {

@@ -44,15 +44,15 @@ public final class UnixHTTPClient {
     private var connection = SocketConnection(descriptor: -1)
     private var reusedConnection = false
 
-    /// A client for the daemon at `socketPath`; it connects on the first request.
-    ///
-    /// - Parameter timeoutSeconds: how long one read or write may block (0: forever).
     /// A new connection to the socket at `path`, as a blocking descriptor the caller owns
     /// (and closes): for callers that drive many connections themselves.
     public static func connectedSocket(path: String) throws(Failure) -> Int32 {
         try SocketConnection.connect(path: path, timeoutSeconds: 0).descriptor
     }
 
+    /// A client for the daemon at `socketPath`; it connects on the first request.
+    ///
+    /// - Parameter timeoutSeconds: how long one read or write may block (0: forever).
     public init(socketPath: String, timeoutSeconds: Int = 120) {
         self.socketPath = socketPath
         self.timeoutSeconds = timeoutSeconds
