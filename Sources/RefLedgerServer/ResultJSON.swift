@@ -10,18 +10,18 @@ import RefLedgerStore
 public enum ResultJSON {
     /// The result of a fact stored by this request: its derived events as committed (the
     /// bodies the commit wrote, not written again).
-    static func created(events: [StoredEvent], committed: [LedgerWriter.Committed]) throws -> [UInt8] {
+    static func created(events: [StoredEvent], committed: ArraySlice<LedgerWriter.Committed>) throws -> [UInt8] {
         guard let fact = events.first, committed.count == events.count else {
             throw StoreError(.invalidArgument, "a created fact needs one committed body per event")
         }
         var derived: [[UInt8]] = []
         derived.reserveCapacity(events.count - 1)
-        for index in events.indices.dropFirst() {
+        for event in committed.dropFirst() {
             derived.append(
                 try Chain.fullEvent(
-                    bodyWithoutPrevAndHash: committed[index].body,
-                    prevHash: committed[index].link.prevHash,
-                    hash: committed[index].link.hash
+                    bodyWithoutPrevAndHash: event.body,
+                    prevHash: event.link.prevHash,
+                    hash: event.link.hash
                 )
             )
         }

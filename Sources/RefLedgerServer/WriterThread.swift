@@ -215,12 +215,13 @@ final class WriterThread: @unchecked Sendable {
         for job in batch {
             var results: [WriteOutcome] = []
             results.reserveCapacity(job.facts.count)
-            for fact in job.facts {
+            // By index: a `for fact in` loop would copy each fact (retaining every field).
+            for index in job.facts.indices {
                 if let brokenReason {
-                    results.append(.rejected(LedgerError(.storageFull, brokenReason, id: fact.id)))
+                    results.append(.rejected(LedgerError(.storageFull, brokenReason, id: job.facts[index].id)))
                     continue
                 }
-                switch writer.submit(fact, recordedAt: writer.clock()) {
+                switch writer.submit(job.facts[index], recordedAt: writer.clock()) {
                 case .created(let events): results.append(.created(events: events, committed: []))
                 case .duplicate(let seq): results.append(.duplicate(seq: seq))
                 case .rejected(let error): results.append(.rejected(error))
@@ -311,16 +312,32 @@ final class WriterThread: @unchecked Sendable {
     /// Gives each created outcome the committed bodies and links of its events (in seq order).
     private func attach(_ committed: [LedgerWriter.Committed], to outcomes: inout [[WriteOutcome]]) {
         var next = 0
+        // Events stored, by type: counted here, then added to the metrics once a type.
+        var tally = TypeTally()
         for jobIndex in outcomes.indices {
             for index in outcomes[jobIndex].indices {
                 guard case .created(let events, _) = outcomes[jobIndex][index] else { continue }
                 let end = min(next + events.count, committed.count)
-                outcomes[jobIndex][index] = .created(events: events, committed: Array(committed[next..<end]))
-                for event in events { metrics.stored(type: event.type) }
+                outcomes[jobIndex][index] = .created(events: events, committed: committed[next..<end])
+                for event in events { tally.count(event.type) }
                 next = end
             }
         }
+        for (type, count) in tally.counts { metrics.stored(type: type, count: count) }
         assert(next == committed.count, "every staged event belongs to one created fact")
+    }
+
+    /// Counts by event type: a handful of types, found by comparing (short, inline) strings.
+    private struct TypeTally {
+        var counts: [(type: String, count: Int)] = []
+
+        mutating func count(_ type: String) {
+            if let index = counts.firstIndex(where: { $0.type == type }) {
+                counts[index].count += 1
+            } else {
+                counts.append((type, 1))
+            }
+        }
     }
 
     /// After a failed commit nothing of the batch is stored: every fact that was created, or
