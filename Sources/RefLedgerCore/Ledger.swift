@@ -45,7 +45,12 @@ public struct Ledger: Sendable {
             throw LedgerError(.unknownProgram, "program \(fact.program) has no program fact yet", field: "program")
         }
         try programs.values[index].apply(fact, context: &context, sha256: sha256)
-        return [context.stored] + context.derived
+        guard !context.derived.isEmpty else { return [context.stored] }
+        var events: [StoredEvent] = []
+        events.reserveCapacity(1 + context.derived.count)
+        events.append(context.stored)
+        events.append(contentsOf: context.derived)
+        return events
     }
 
     private mutating func applyProgram(_ fact: Fact, rules: Rules) throws(LedgerError) {

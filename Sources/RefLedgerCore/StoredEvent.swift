@@ -4,8 +4,12 @@ public struct StoredEvent: Sendable, Hashable {
     /// The members the event was made from: for a fact, its client fields (shared with the
     /// fact, not copied).
     private var base: JSONObject
-    /// Members added to `base`, in order and none of them in it: a fact's `seq` and
-    /// `recorded_at`, then a signup's decisions.
+    /// A fact's `seq` and `recorded_at`, the first members added to `base` (none of them in
+    /// it): kept apart from `added` so that a fact without decisions allocates no list of
+    /// members when the ledger applies it.
+    private var stamp: (seq: UInt64, recordedAt: String)?
+    /// Members added to `base` after `stamp`, in order and none of them in it: a signup's
+    /// decisions.
     private var added: [(key: String, value: JSONValue)] = []
     /// The fact's canonical client fields (``FlatCanonical``), from which ``canonicalBody()``
     /// is written without the general encoder — when asked for (at commit, on every core), not
@@ -15,17 +19,24 @@ public struct StoredEvent: Sendable, Hashable {
     /// Every member but `prev` and `hash`.
     public var fields: JSONObject {
         get {
-            guard !added.isEmpty else { return base }
+            guard stamp != nil || !added.isEmpty else { return base }
             var all = base
-            all.reserveCapacity(base.count + added.count)
-            for (key, value) in added { all.appendNew(key, value) }
+            all.reserveCapacity(base.count + 2 + added.count)
+            for (key, value) in addedMembers { all.appendNew(key, value) }
             return all
         }
         set {
             base = newValue
+            stamp = nil
             added = []
             canonicalClient = nil
         }
+    }
+
+    /// Every member added to `base`, in order: the stamp's, then `added`.
+    private var addedMembers: [(key: String, value: JSONValue)] {
+        guard let stamp else { return added }
+        return [("seq", .integer(Int64(stamp.seq))), ("recorded_at", .string(stamp.recordedAt))] + added
     }
 
     public init(fields: JSONObject) { base = fields }
@@ -46,16 +57,15 @@ public struct StoredEvent: Sendable, Hashable {
     /// (the decoder refuses unknown fields).
     init(clientFields: JSONObject, canonicalClient: [UInt8]?, seq: UInt64, recordedAtText: String) {
         base = clientFields
-        // Room for what a signup's decision adds.
-        added.reserveCapacity(6)
-        added.append(("seq", .integer(Int64(seq))))
-        added.append(("recorded_at", .string(recordedAtText)))
+        stamp = (seq, recordedAtText)
         self.canonicalClient = canonicalClient
     }
 
     /// Adds a member the event does not have yet (a signup's decisions).
     mutating func add(_ key: String, _ value: JSONValue) {
         assert(member(key) == nil, "add(\(key)) to an event that has it")
+        // Room for every decision a signup adds, at the first.
+        if added.isEmpty { added.reserveCapacity(4) }
         added.append((key, value))
     }
 
@@ -64,6 +74,10 @@ public struct StoredEvent: Sendable, Hashable {
 
     /// The member named `key`, if any.
     private func member(_ key: String) -> JSONValue? {
+        if let stamp {
+            if key == "seq" { return .integer(Int64(stamp.seq)) }
+            if key == "recorded_at" { return .string(stamp.recordedAt) }
+        }
         for (name, value) in added where name == key { return value }
         return base[key]
     }
@@ -86,14 +100,14 @@ public struct StoredEvent: Sendable, Hashable {
     public var id: String { member("id")?.stringValue ?? "" }
 
     /// The event's log position.
-    public var seq: UInt64 { UInt64(member("seq")?.integerValue ?? 0) }
+    public var seq: UInt64 { stamp?.seq ?? UInt64(member("seq")?.integerValue ?? 0) }
 
     /// The event's `type`.
     public var type: String { member("type")?.stringValue ?? "" }
 
     /// Canonical JSON of the event without `prev` and `hash` — what the store chains.
     public func canonicalBody() -> [UInt8] {
-        if let client = canonicalClient, let body = FlatCanonical.inserting(added, into: client) { return body }
+        if let client = canonicalClient, let body = FlatCanonical.inserting(addedMembers, into: client) { return body }
         return CanonicalJSON.encode(fields)
     }
 
