@@ -72,8 +72,8 @@ public struct StoredEvent: Sendable, Hashable {
     /// The string member named `key`, if there is one.
     func string(_ key: String) -> String? { member(key)?.stringValue }
 
-    /// The member named `key`, if any.
-    private func member(_ key: String) -> JSONValue? {
+    /// The member named `key`, if any: looked up in place, without building ``fields``.
+    public func member(_ key: String) -> JSONValue? {
         if let stamp {
             if key == "seq" { return .integer(Int64(stamp.seq)) }
             if key == "recorded_at" { return .string(stamp.recordedAt) }

@@ -11,6 +11,18 @@ public enum ResultJSON {
     /// The result of a fact stored by this request: its derived events as committed (the
     /// bodies the commit wrote, not written again).
     static func created(events: [StoredEvent], committed: ArraySlice<LedgerWriter.Committed>) throws -> [UInt8] {
+        var output: [UInt8] = []
+        try created(events: events, committed: committed, into: &output)
+        return output
+    }
+
+    /// ``created(events:committed:)`` appended to `output` (a batch's result lines); nothing
+    /// is appended when it throws.
+    static func created(
+        events: [StoredEvent],
+        committed: ArraySlice<LedgerWriter.Committed>,
+        into output: inout [UInt8]
+    ) throws {
         guard let fact = events.first, committed.count == events.count else {
             throw StoreError(.invalidArgument, "a created fact needs one committed body per event")
         }
@@ -25,7 +37,7 @@ public enum ResultJSON {
                 )
             )
         }
-        return result(fact: fact, status: "created", derived: derived)
+        result(fact: fact, status: "created", derived: derived, into: &output)
     }
 
     /// The first result of a fact stored before at `seq`, rebuilt from the log: the fact and
@@ -45,12 +57,17 @@ public enum ResultJSON {
             derived.append(try candidate.fullJSON())
             next += 1
         }
-        return result(fact: fact, status: "duplicate", derived: derived)
+        var output: [UInt8] = []
+        result(fact: fact, status: "duplicate", derived: derived, into: &output)
+        return output
     }
 
-    private static func result(fact: StoredEvent, status: String, derived: [[UInt8]]) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(96 + derived.reduce(0) { $0 + $1.count + 1 })
+    /// Appends a result to `output`: the fact's seq, id and status, a signup's `code` and
+    /// `attribution`, the derived events' full JSON.
+    private static func result(fact: StoredEvent, status: String, derived: [[UInt8]], into output: inout [UInt8]) {
+        // Only a fresh output is sized here: reserving in a batch's output at every line would
+        // reallocate it to the exact size each time, instead of growing it geometrically.
+        if output.isEmpty { output.reserveCapacity(96 + derived.reduce(0) { $0 + $1.count + 1 }) }
         output.append(contentsOf: #"{"seq":"#.utf8)
         CanonicalJSON.writeInteger(Int64(fact.seq), into: &output)
         output.append(contentsOf: #","id":"#.utf8)
@@ -58,10 +75,13 @@ public enum ResultJSON {
         output.append(contentsOf: #","status":"#.utf8)
         CanonicalJSON.writeString(status, into: &output)
         if fact.type == FactType.signup.rawValue {
-            for member in ["code", "attribution"] {
-                guard let value = fact.fields[member] else { continue }
-                output.append(contentsOf: ",\"\(member)\":".utf8)
-                CanonicalJSON.write(value, into: &output)
+            if let code = fact.member("code") {
+                output.append(contentsOf: #","code":"#.utf8)
+                CanonicalJSON.write(code, into: &output)
+            }
+            if let attribution = fact.member("attribution") {
+                output.append(contentsOf: #","attribution":"#.utf8)
+                CanonicalJSON.write(attribution, into: &output)
             }
         }
         output.append(contentsOf: #","derived":["#.utf8)
@@ -70,7 +90,6 @@ public enum ResultJSON {
             output.append(contentsOf: event)
         }
         output.append(contentsOf: "]}".utf8)
-        return output
     }
 
     /// `{"error":{"code","message","field"}}`.

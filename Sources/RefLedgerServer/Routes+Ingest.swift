@@ -152,7 +152,7 @@ extension Routes {
         do {
             switch outcome {
             case .created(let events, let committed):
-                output.append(contentsOf: try ResultJSON.created(events: events, committed: committed))
+                try ResultJSON.created(events: events, committed: committed, into: &output)
             case .duplicate(let seq): output.append(contentsOf: try ResultJSON.duplicate(seq: seq, log: state.log))
             case .rejected(let error):
                 state.metrics.rejected(error.code)
