@@ -117,16 +117,15 @@ public struct Importer {
         var run: [RunLine] = []
         var decoding: (lines: [RunLine], decoded: Ahead<[Result<Fact, LedgerError>]>)?
         func judge(_ lines: [RunLine], _ decodedRun: [Result<Fact, LedgerError>]) throws {
-            try writer.prefetch(
-                ids: decodedRun.compactMap { decoded in
-                    guard case .success(let fact) = decoded else { return nil }
-                    return fact.id
-                }
-            )
+            try writer.prefetch(ids: decodedRun.compactMap(\.factID))
+            // Facts are taken out of the run one by one (from its end, reversed), so that none
+            // is copied on its way to the writer: a copy retains every field.
+            var pending = decodedRun
+            pending.reverse()
             for index in lines.indices {
                 let (number, recordedAt) = (lines[index].number, lines[index].recordedAt)
                 let outcome: LedgerWriter.Outcome
-                switch decodedRun[index] {
+                switch pending.removeLast() {
                 case .success(let fact): outcome = writer.submit(fact, recordedAt: recordedAt)
                 case .failure(let error): outcome = .rejected(error)
                 }
@@ -296,5 +295,15 @@ public struct Importer {
             throw Mismatch(line: line, message: "not a stored event (JSON object with seq, prev and hash)")
         }
         return (try StoredEvent(parsing: bytes), prev, hash)
+    }
+}
+
+extension Result where Success == Fact {
+    /// The fact's id, if it decoded: read in place, without copying the fact.
+    fileprivate var factID: String? {
+        switch self {
+        case .success(let fact): fact.id
+        case .failure: nil
+        }
     }
 }

@@ -212,8 +212,11 @@ public final class LedgerWriter {
     /// Notes committed facts as stored, so the prefetched answers stay true.
     private func remember(_ facts: KeyedTable<StagedFact>) {
         guard prefetched.count > 0 else { return }
-        for (id, fact) in facts {
-            if let position = prefetched.position(of: id) { prefetched[at: position] = fact.seq }
+        // By position: iterating the table would copy each fact's client fields.
+        for index in 0..<facts.count {
+            if let position = prefetched.position(of: facts.keys[index]) {
+                prefetched[at: position] = facts[at: index].seq
+            }
         }
     }
 
