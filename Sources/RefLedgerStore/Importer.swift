@@ -116,16 +116,17 @@ public struct Importer {
         // judged one by one, in order.
         var run: [RunLine] = []
         var decoding: (lines: [RunLine], decoded: Ahead<[Result<Fact, LedgerError>]>)?
-        func judge(_ lines: [RunLine], _ decodedRun: [Result<Fact, LedgerError>]) throws {
+        func judge(_ lines: [RunLine], _ decodedRun: consuming [Result<Fact, LedgerError>]) throws {
             try writer.prefetch(ids: decodedRun.compactMap(\.factID))
-            // Facts are taken out of the run one by one (from its end, reversed), so that none
-            // is copied on its way to the writer: a copy retains every field.
-            var pending = decodedRun
-            pending.reverse()
+            // Each fact is swapped out of the run (a move), so that none is copied on its way to
+            // the writer: a copy retains every field, and the run's copy is released after.
+            var pending = consume decodedRun
             for index in lines.indices {
                 let (number, recordedAt) = (lines[index].number, lines[index].recordedAt)
                 let outcome: LedgerWriter.Outcome
-                switch pending.removeLast() {
+                var decoded = Self.takenOut
+                swap(&decoded, &pending[index])
+                switch consume decoded {
                 case .success(let fact): outcome = writer.submit(fact, recordedAt: recordedAt)
                 case .failure(let error): outcome = .rejected(error)
                 }
@@ -180,6 +181,9 @@ public struct Importer {
 
     /// Lines decoded ahead of judging.
     static let runLength = 4096
+
+    /// What is left in a decoded run where a fact was taken out.
+    private static let takenOut = Result<Fact, LedgerError>.failure(LedgerError(.badJSON, "taken out for judging"))
 
     /// A line of a run: its number, its bytes (or why it is refused unread), when it was read.
     typealias RunLine = (number: Int, line: Result<[UInt8], LedgerError>, recordedAt: Timestamp)
