@@ -104,7 +104,10 @@ public final class LineReader {
             }
             sawBytes = true
             let available = UnsafeRawBufferPointer(rebasing: chunk[chunkStart..<chunkEnd])
-            let newline = available.firstIndex(of: UInt8(ascii: "\n"))
+            // memchr: a generic `firstIndex(of:)` compares a byte at a time.
+            let newline = memchr(available.baseAddress!, 0x0A, available.count).map {
+                available.baseAddress!.distance(to: UnsafeRawPointer($0))
+            }
             let piece = UnsafeRawBufferPointer(rebasing: available[..<(newline ?? available.endIndex)])
             // One byte over the limit is kept: a final `\r` is not counted.
             if byteCount + piece.count <= maxLineBytes + 1 {
