@@ -6,10 +6,10 @@ extension Ledger {
     /// Only for answering queries: a ledger cut this way must not apply further facts.
     public mutating func cut(after seq: UInt64, derived events: [StoredEvent]) {
         for event in events.reversed() where event.seq > seq {
-            guard let program = event.fields["program"]?.stringValue, var state = programs[program] else { continue }
-            programs[program] = nil
-            state.retract(event)
-            programs[program] = state
+            guard let program = event.fields["program"]?.stringValue, let index = programs.position(of: program) else {
+                continue
+            }
+            programs[at: index].retract(event)
         }
         head = min(head, seq)
     }

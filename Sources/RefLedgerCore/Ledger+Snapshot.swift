@@ -66,8 +66,10 @@ extension Ledger {
     }
 
     /// The head and programs of a snapshot.
-    private func read(_ decoder: SnapshotDecoder, fork: Fork) throws(SnapshotError) -> (UInt64, [String: ProgramState])
-    {
+    private func read(
+        _ decoder: SnapshotDecoder,
+        fork: Fork
+    ) throws(SnapshotError) -> (UInt64, KeyedTable<ProgramState>) {
         var decoder = decoder
         for byte in Self.snapshotMagic {
             guard try decoder.byte() == byte else { throw decoder.damage("not a ledger snapshot") }
@@ -78,14 +80,15 @@ extension Ledger {
         }
         let head = try decoder.unsigned()
         let count = try decoder.count()
-        var programs: [String: ProgramState] = [:]
+        var programs = KeyedTable<ProgramState>()
         programs.reserveCapacity(count)
         var previous: String?
         for _ in 0..<count {
             let program = try ProgramState(from: &decoder, fork: fork)
             try decoder.expectAscending(program.name, after: previous)
             previous = program.name
-            programs[program.name] = program
+            // New: names come strictly ascending.
+            _ = programs.addIfAbsent(program, forKey: program.name)
         }
         try decoder.expectEnd(of: "the snapshot")
         return (head, programs)
@@ -95,14 +98,13 @@ extension Ledger {
     /// copy of it (the copy a snapshot is encoded from), rather than at the first mutation of
     /// each: so the cost of keeping a copy is paid at once, at a known moment.
     public mutating func detach() {
-        for name in Array(programs.keys) {
-            var program = programs.removeValue(forKey: name)!
-            program.participants.detach()
-            program.codeOwners.detach()
-            program.clicksByVisitor.detach()
-            program.orders.detach()
-            program.payouts.detach()
-            programs[name] = program
+        programs.detach()
+        for index in 0..<programs.count {
+            programs[at: index].participants.detach()
+            programs[at: index].codeOwners.detach()
+            programs[at: index].clicksByVisitor.detach()
+            programs[at: index].orders.detach()
+            programs[at: index].payouts.detach()
         }
     }
 }

@@ -8,7 +8,9 @@ public struct Ledger: Sendable {
     /// SHA-256 of the given bytes; injected so that Core stays free of crypto libraries.
     public typealias Hasher = @Sendable ([UInt8]) -> [UInt8]
 
-    var programs: [String: ProgramState] = [:]
+    /// The programs by name (a ``KeyedTable``: every fact finds its program, and a
+    /// `Dictionary` hashed the name with SipHash for each, ~4% of apply).
+    var programs = KeyedTable<ProgramState>()
     let sha256: Hasher
     /// The seq of the last event applied (0 for an empty log).
     public internal(set) var head: UInt64 = 0
@@ -41,10 +43,10 @@ public struct Ledger: Sendable {
             try applyProgram(fact, rules: rules)
             return [context.stored]
         }
-        guard let index = programs.index(forKey: fact.program) else {
+        guard let index = programs.position(of: fact.program) else {
             throw LedgerError(.unknownProgram, "program \(fact.program) has no program fact yet", field: "program")
         }
-        try programs.values[index].apply(fact, context: &context, sha256: sha256)
+        try programs[at: index].apply(fact, context: &context, sha256: sha256)
         guard !context.derived.isEmpty else { return [context.stored] }
         var events: [StoredEvent] = []
         events.reserveCapacity(1 + context.derived.count)
@@ -54,19 +56,19 @@ public struct Ledger: Sendable {
     }
 
     private mutating func applyProgram(_ fact: Fact, rules: Rules) throws(LedgerError) {
-        if var program = programs[fact.program] {
-            guard program.rules.currency == rules.currency else {
-                throw LedgerError(
-                    .currencyMismatch,
-                    "program \(fact.program) is in \(program.rules.currency); its currency cannot change to \(rules.currency)",
-                    field: "rules.currency"
-                )
-            }
-            program.rules = rules
-            programs[fact.program] = program
-        } else {
-            programs[fact.program] = ProgramState(name: fact.program, rules: rules)
+        guard let index = programs.position(of: fact.program) else {
+            _ = programs.addIfAbsent(ProgramState(name: fact.program, rules: rules), forKey: fact.program)
+            return
         }
+        let currency = programs[at: index].rules.currency
+        guard currency == rules.currency else {
+            throw LedgerError(
+                .currencyMismatch,
+                "program \(fact.program) is in \(currency); its currency cannot change to \(rules.currency)",
+                field: "rules.currency"
+            )
+        }
+        programs[at: index].rules = rules
     }
 
     static func unknownParticipant(_ id: String) -> LedgerError {
