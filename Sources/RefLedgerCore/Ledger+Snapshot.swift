@@ -99,13 +99,18 @@ extension Ledger {
     /// each: so the cost of keeping a copy is paid at once, at a known moment.
     public mutating func detach() {
         programs.detach()
-        for index in 0..<programs.count {
-            programs[at: index].participants.detach()
-            programs[at: index].codeOwners.detach()
-            programs[at: index].clicksByVisitor.detach()
-            programs[at: index].orders.detach()
-            programs[at: index].payouts.detach()
-        }
+        for index in 0..<programs.count { programs[at: index].detach() }
+    }
+}
+
+extension ProgramState {
+    /// Gives each of the program's tables storage of its own now (``Ledger/detach()``).
+    mutating func detach() {
+        participants.detach()
+        codeOwners.detach()
+        clicksByVisitor.detach()
+        orders.detach()
+        payouts.detach()
     }
 }
 

@@ -22,7 +22,11 @@ public struct StoredEvent: Sendable, Hashable {
             guard stamp != nil || !added.isEmpty else { return base }
             var all = base
             all.reserveCapacity(base.count + 2 + added.count)
-            for (key, value) in addedMembers { all.appendNew(key, value) }
+            if let stamp {
+                all.appendNew("seq", .integer(Int64(stamp.seq)))
+                all.appendNew("recorded_at", .string(stamp.recordedAt))
+            }
+            for (key, value) in added { all.appendNew(key, value) }
             return all
         }
         set {
@@ -33,7 +37,8 @@ public struct StoredEvent: Sendable, Hashable {
         }
     }
 
-    /// Every member added to `base`, in order: the stamp's, then `added`.
+    /// Every member added to `base`, in order: the stamp's, then `added` (what the flat
+    /// canonical writer inserts).
     private var addedMembers: [(key: String, value: JSONValue)] {
         guard let stamp else { return added }
         return [("seq", .integer(Int64(stamp.seq))), ("recorded_at", .string(stamp.recordedAt))] + added

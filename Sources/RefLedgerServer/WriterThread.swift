@@ -215,13 +215,12 @@ final class WriterThread: @unchecked Sendable {
         for job in batch {
             var results: [WriteOutcome] = []
             results.reserveCapacity(job.facts.count)
-            // By index: a `for fact in` loop would copy each fact (retaining every field).
-            for index in job.facts.indices {
+            for fact in job.facts {
                 if let brokenReason {
-                    results.append(.rejected(LedgerError(.storageFull, brokenReason, id: job.facts[index].id)))
+                    results.append(.rejected(LedgerError(.storageFull, brokenReason, id: fact.id)))
                     continue
                 }
-                switch writer.submit(job.facts[index], recordedAt: writer.clock()) {
+                switch writer.submit(fact, recordedAt: writer.clock()) {
                 case .created(let events): results.append(.created(events: events, committed: []))
                 case .duplicate(let seq): results.append(.duplicate(seq: seq))
                 case .rejected(let error): results.append(.rejected(error))

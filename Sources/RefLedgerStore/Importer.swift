@@ -120,12 +120,11 @@ public struct Importer {
             try writer.prefetch(ids: decodedRun.compactMap(\.factID))
             // Each fact is swapped out of the run (a move), so that none is copied on its way to
             // the writer: a copy retains every field, and the run's copy is released after.
-            var pending = consume decodedRun
             for index in lines.indices {
                 let (number, recordedAt) = (lines[index].number, lines[index].recordedAt)
                 let outcome: LedgerWriter.Outcome
                 var decoded = Self.takenOut
-                swap(&decoded, &pending[index])
+                swap(&decoded, &decodedRun[index])
                 switch consume decoded {
                 case .success(let fact): outcome = writer.submit(fact, recordedAt: recordedAt)
                 case .failure(let error): outcome = .rejected(error)
