@@ -10,7 +10,9 @@ let swiftSettings: [SwiftSetting] = [
 var targets: [Target] = [
     .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
     .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-    .target(name: "RefLedgerCore"),
+    // A cache prefetch hint (`__builtin_prefetch`), which Swift cannot spell.
+    .target(name: "CPrefetch"),
+    .target(name: "RefLedgerCore", dependencies: ["CPrefetch"]),
     .target(
         name: "RefLedgerStore",
         dependencies: [

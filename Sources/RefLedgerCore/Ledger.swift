@@ -36,6 +36,17 @@ public struct Ledger: Sendable {
         }
     }
 
+    /// Starts bringing into the cache where `fact`'s look-ups will begin (its participant's,
+    /// code's, visitor's, order's and payout's index slots), without changing anything.
+    ///
+    /// In a large program each of those look-ups first waits on memory, a third of applying a
+    /// fact. Whoever applies a run of facts calls this for the next one before applying the
+    /// current one, so that the waiting overlaps the work.
+    public func prefetch(_ fact: Fact) {
+        guard let index = programs.position(of: fact.program) else { return }
+        programs[at: index].prefetch(fact.payload)
+    }
+
     private mutating func applyChecked(_ fact: Fact, recordedAt: Timestamp) throws(LedgerError) -> [StoredEvent] {
         if lastRecordedAt?.time != recordedAt { lastRecordedAt = (recordedAt, recordedAt.description) }
         var context = Derivation(fact: fact, seq: head + 1, recordedAtText: lastRecordedAt!.text)
@@ -147,6 +158,37 @@ extension String {
 }
 
 extension ProgramState {
+    /// See ``Ledger/prefetch(_:)``: the tables `payload` will be looked up in, by the keys it
+    /// names (codes lower-cased, as they are kept).
+    func prefetch(_ payload: FactPayload) {
+        switch payload {
+        case .program: break
+        case .signup(let participant, let code, let referrerCode, let visitor):
+            participants.prefetch(participant)
+            if let code { codeOwners.prefetch(code.asciiLowercased) }
+            if let referrerCode {
+                codeOwners.prefetch(referrerCode.asciiLowercased)
+            } else if let visitor {
+                clicksByVisitor.prefetch(visitor)
+            }
+        case .invite(let participant, _, _):
+            participants.prefetch(participant)
+        case .click(let code, let visitor, _):
+            codeOwners.prefetch(code.asciiLowercased)
+            clicksByVisitor.prefetch(visitor)
+        case .conversion(let participant, let order, _, _):
+            participants.prefetch(participant)
+            orders.prefetch(order)
+        case .refund(let order, _):
+            orders.prefetch(order)
+        case .payout(let participant, let payout, _, _):
+            participants.prefetch(participant)
+            payouts.prefetch(payout)
+        case .payoutSettled(let payout), .payoutFailed(let payout, _):
+            payouts.prefetch(payout)
+        }
+    }
+
     /// Applies a fact of this program (any but `program`): its reference rules, then what it
     /// changes and derives. Mutated in place in the ledger's dictionary: no copy of the state.
     mutating func apply(_ fact: Fact, context: inout Derivation, sha256: Ledger.Hasher) throws(LedgerError) {

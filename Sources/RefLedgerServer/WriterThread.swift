@@ -212,13 +212,19 @@ final class WriterThread: @unchecked Sendable {
         // One read transaction for every id of the batch; should it fail, each fact looks
         // its own id up (and reports what goes wrong).
         try? writer.prefetch(ids: batch.flatMap { $0.facts.map(\.id) })
-        for job in batch {
+        for (jobIndex, job) in batch.enumerated() {
             var results: [WriteOutcome] = []
             results.reserveCapacity(job.facts.count)
-            for fact in job.facts {
+            for (index, fact) in job.facts.enumerated() {
                 if let brokenReason {
                     results.append(.rejected(LedgerError(.storageFull, brokenReason, id: fact.id)))
                     continue
+                }
+                // The next fact's state starts loading while this one is judged.
+                if index + 1 < job.facts.count {
+                    writer.prefetchState(for: job.facts[index + 1])
+                } else if jobIndex + 1 < batch.count, !batch[jobIndex + 1].facts.isEmpty {
+                    writer.prefetchState(for: batch[jobIndex + 1].facts[0])
                 }
                 switch writer.submit(fact, recordedAt: writer.clock()) {
                 case .created(let events): results.append(.created(events: events, committed: []))

@@ -125,6 +125,9 @@ public struct Importer {
                 let outcome: LedgerWriter.Outcome
                 var decoded = Self.takenOut
                 swap(&decoded, &decodedRun[index])
+                if index + 1 < lines.count, case .success(let next) = decodedRun[index + 1] {
+                    writer.prefetchState(for: next)
+                }
                 switch consume decoded {
                 case .success(let fact): outcome = writer.submit(fact, recordedAt: recordedAt)
                 case .failure(let error): outcome = .rejected(error)

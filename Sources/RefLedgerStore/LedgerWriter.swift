@@ -97,6 +97,10 @@ public final class LedgerWriter {
         prefetched = table
     }
 
+    /// Starts bringing into the cache the ledger state the fact submitted next will look up
+    /// (``Ledger/prefetch(_:)``): call it before submitting the current fact.
+    public func prefetchState(for next: Fact) { ledger.prefetch(next) }
+
     /// Judges one decoded fact: idempotency, then the ledger; stages what it stores.
     public func submit(_ fact: Fact, recordedAt: Timestamp) -> Outcome {
         do {

@@ -47,7 +47,7 @@ import Testing
         #expect(examples.contains { $0.command.contains("/v1/events") && $0.command.contains("x-ndjson") })
         #expect(examples.contains { $0.command.contains("/v1/digest") })
         let daemon = try DaemonHarness("readme")
-        defer { _ = daemon.terminate() }
+        defer { daemon.finish() }
         let work = daemon.directory.appending("work")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         // `refledger post facts.ndjson` reads a file of the user's: give it one.

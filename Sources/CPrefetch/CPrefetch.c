@@ -1,0 +1,2 @@
+// CPrefetch is header-only (a static inline function); SwiftPM wants a source file in a C target.
+#include "CPrefetch.h"
