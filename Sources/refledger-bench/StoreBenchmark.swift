@@ -144,6 +144,10 @@ struct StoreBenchmark {
         results["append_stages_per_event"] = try Self.stages(Array(large.prefix(200_000)), directory: stageDirectory)
         try? FileManager.default.removeItem(atPath: stageDirectory)
         if stagesOnly { return try Bench.printJSON(["benchmark": "store", "results": results]) }
+        // The facts' ids, for the raw baseline that also puts every id (outside any timing).
+        let now = Timestamp(rfc3339: "2026-11-22T00:00:00Z")!
+        let ids = Parallel.map(large.count) { index in Array((try? FactDecoder.decode(large[index], now: now).id)!.utf8)
+        }
         var appendRows: [[String: Any]] = []
         var dictionaryLog: EventLog?
         for (batch, count) in [(1, 2_000), (100, 100_000), (10_000, eventsAtLargeBatch)] {
@@ -159,10 +163,20 @@ struct StoreBenchmark {
                 batchSize: batch,
                 totalEvents: count
             )
+            Bench.note("raw LMDB: the same values and every event's id in batches of \(batch)")
+            let rawWithIDs = try RawLMDB.measure(
+                directory: rawDirectory,
+                valueSizeBytes: Int(run.meanValueBytes.rounded()),
+                batchSize: batch,
+                totalEvents: count,
+                ids: ids
+            )
             try? FileManager.default.removeItem(atPath: rawDirectory)
             appendRows.append([
                 "batch": batch, "events": count, "events_per_s": Bench.round(run.eventsPerSecond),
                 "raw_lmdb_events_per_s": Bench.round(raw), "ratio_to_raw": Bench.round(run.eventsPerSecond / raw, 3),
+                "raw_lmdb_log_and_id_events_per_s": Bench.round(rawWithIDs),
+                "ratio_to_raw_log_and_id": Bench.round(run.eventsPerSecond / rawWithIDs, 3),
                 "commits_per_s": Bench.round(run.eventsPerSecond / Double(batch)),
                 "cpu_us_per_event": Bench.round(run.cpuMicrosecondsPerEvent, 2),
             ])
