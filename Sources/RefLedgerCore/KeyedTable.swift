@@ -33,7 +33,7 @@ public struct KeyedTable<Value: Sendable>: Sendable, Sequence {
 
     /// Starts bringing the index slot where a look-up of `key` begins into the cache, so that
     /// the look-up, made a little later, does not wait on memory for it (see ``Ledger/prefetch(_:)``).
-    func prefetch(_ key: String) { index.prefetch(key) }
+    public func prefetch(_ key: String) { index.prefetch(key) }
 
     /// Adds `value` under `key` unless the table has the key: its position, or nil when the
     /// key was there (and nothing changed). One look-up of the key for both.

@@ -97,9 +97,15 @@ public final class LedgerWriter {
         prefetched = table
     }
 
-    /// Starts bringing into the cache the ledger state the fact submitted next will look up
-    /// (``Ledger/prefetch(_:)``): call it before submitting the current fact.
-    public func prefetchState(for next: Fact) { ledger.prefetch(next) }
+    /// Starts bringing into the cache the state the fact submitted next will look up: its id's
+    /// slots in the idempotency tables, and the ledger's (``Ledger/prefetch(_:)``). Call it
+    /// before submitting the current fact.
+    public func prefetchState(for next: Fact) {
+        stagedFacts.prefetch(next.id)
+        inFlight?.facts.prefetch(next.id)
+        prefetched.prefetch(next.id)
+        ledger.prefetch(next)
+    }
 
     /// Judges one decoded fact: idempotency, then the ledger; stages what it stores.
     public func submit(_ fact: Fact, recordedAt: Timestamp) -> Outcome {
