@@ -44,7 +44,9 @@ public struct Ledger: Sendable {
     /// current one, so that the waiting overlaps the work.
     public func prefetch(_ fact: Fact) {
         guard let index = programs.position(of: fact.program) else { return }
-        programs[at: index].prefetch(fact.payload)
+        // Through a pointer: `programs[at:]` would copy the program's state (a retain of each
+        // of its tables, and a release after), which cost more than the prefetch gains.
+        programs.values.withUnsafeBufferPointer { $0[index].prefetch(fact.payload) }
     }
 
     private mutating func applyChecked(_ fact: Fact, recordedAt: Timestamp) throws(LedgerError) -> [StoredEvent] {

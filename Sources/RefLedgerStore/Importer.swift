@@ -125,8 +125,11 @@ public struct Importer {
                 let outcome: LedgerWriter.Outcome
                 var decoded = Self.takenOut
                 swap(&decoded, &decodedRun[index])
-                if index + 1 < lines.count, case .success(let next) = decodedRun[index + 1] {
-                    writer.prefetchState(for: next)
+                if index + 1 < lines.count {
+                    // Read in place: a copy of the fact would cost more than the prefetch gains.
+                    decodedRun.withUnsafeBufferPointer { run in
+                        if case .success(let next) = run[index + 1] { writer.prefetchState(for: next) }
+                    }
                 }
                 switch consume decoded {
                 case .success(let fact): outcome = writer.submit(fact, recordedAt: recordedAt)

@@ -36,7 +36,7 @@ struct LedgerBenchmark {
         let applySeconds = Bench.time {
             for (index, fact) in facts.enumerated() {
                 // As import and the daemon do: the next fact's look-ups start loading now.
-                if index + 1 < facts.count { ledger.prefetch(facts[index + 1]) }
+                if index + 1 < facts.count { facts.withUnsafeBufferPointer { ledger.prefetch($0[index + 1]) } }
                 if let stored = try? ledger.apply(fact, recordedAt: now) {
                     accepted += 1
                     events += stored.count
