@@ -21,7 +21,7 @@ public struct KeyedTable<Value: Sendable>: Sendable, Sequence {
 
     /// The value at `position`, read or changed in place.
     public subscript(at position: Int) -> Value {
-        get { values[position] }
+        _read { yield values[position] }
         _modify { yield &values[position] }
     }
 
@@ -31,9 +31,14 @@ public struct KeyedTable<Value: Sendable>: Sendable, Sequence {
     /// The value of `key`, if any.
     public subscript(key: String) -> Value? { position(of: key).map { values[$0] } }
 
-    /// Starts bringing the index slot where a look-up of `key` begins into the cache, so that
-    /// the look-up, made a little later, does not wait on memory for it (see ``Ledger/prefetch(_:)``).
-    public func prefetch(_ key: String) { index.prefetch(key) }
+    /// The hash a look-up of `key` starts from, for ``prefetch(hash:)``.
+    public static func hash(_ key: String) -> UInt32 { PositionIndex.hash(key) }
+
+    /// Where the index slot a look-up of the key with this ``hash(_:)`` starts from is: an
+    /// address to give ``prefetchCacheLine(_:)``, never to read (it is only valid until the
+    /// table changes). Prefetched a little ahead, the look-up does not wait on memory for it
+    /// (see ``Ledger/prefetch(_:)``).
+    @inline(__always) public func slotAddress(hash: UInt32) -> UnsafeRawPointer { index.slotAddress(hash: hash) }
 
     /// Adds `value` under `key` unless the table has the key: its position, or nil when the
     /// key was there (and nothing changed). One look-up of the key for both.
@@ -74,6 +79,13 @@ public struct KeyedTable<Value: Sendable>: Sendable, Sequence {
     }
 }
 
+/// Asks the CPU to start loading the cache line at `address` into its caches, without waiting
+/// for it: a hint, which never faults and changes nothing visible.
+///
+/// Call it with addresses found beforehand, not while reading a value: a call the compiler
+/// cannot see into, made while a value is borrowed from memory, makes it copy the value first.
+public func prefetchCacheLine(_ address: UnsafeRawPointer) { refledger_prefetch(address) }
+
 /// Finds the position of an id in an array of distinct ids: an open-addressing hash table of
 /// 8-byte slots, each a 32-bit hash of an id beside its position.
 ///
@@ -100,11 +112,12 @@ struct PositionIndex: Sendable {
     /// The position of `id`, if `ids` has it there (`ids` is the array this index is of).
     func position(of id: String, in ids: [String]) -> Int? { probe(id, Self.hash(id), in: ids).found }
 
-    /// Starts loading the slot where a probe for `id` begins: in a large index the probe's
-    /// first load is a cache miss, most of what finding an id costs.
-    func prefetch(_ id: String) {
-        let index = Int(Self.hash(id)) & (slots.count - 1)
-        slots.withUnsafeBufferPointer { refledger_prefetch($0.baseAddress! + index) }
+    /// Where the slot a probe for an id with this hash begins at is: in a large index the
+    /// probe's first load is a cache miss, most of what finding an id costs, and prefetching
+    /// this address ahead hides it. Only loads: no call happens while the index is read, so
+    /// the compiler need not copy what holds it (a C call would make it).
+    @inline(__always) func slotAddress(hash: UInt32) -> UnsafeRawPointer {
+        slots.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress! + (Int(hash) & ($0.count - 1))) }
     }
 
     /// Indexes `id` at `position` unless `ids` already has it: nil when it was indexed, else

@@ -44,9 +44,12 @@ public struct Ledger: Sendable {
     /// current one, so that the waiting overlaps the work.
     public func prefetch(_ fact: Fact) {
         guard let index = programs.position(of: fact.program) else { return }
-        // Through a pointer: `programs[at:]` would copy the program's state (a retain of each
-        // of its tables, and a release after), which cost more than the prefetch gains.
-        programs.values.withUnsafeBufferPointer { $0[index].prefetch(fact.payload) }
+        // The keys are hashed first, then the slots' addresses read, then the hints given: a
+        // call the compiler cannot see into (the hash, the C hint) made while the program's
+        // state was borrowed made it copy the whole state first, more than prefetching gains.
+        let hashes = PrefetchHashes(fact.payload)
+        let addresses = programs[at: index].slotAddresses(hashes)
+        for address in addresses { prefetchCacheLine(address) }
     }
 
     private mutating func applyChecked(_ fact: Fact, recordedAt: Timestamp) throws(LedgerError) -> [StoredEvent] {
@@ -86,6 +89,72 @@ public struct Ledger: Sendable {
 
     static func unknownParticipant(_ id: String) -> LedgerError {
         LedgerError(.unknownParticipant, "no participant \(id) in this program", field: "participant")
+    }
+}
+
+/// The hashes of the keys a fact will be looked up by in its program's tables (codes
+/// lower-cased, as they are kept), for ``Ledger/prefetch(_:)``.
+struct PrefetchHashes {
+    var participant: UInt32?
+    var code: UInt32?
+    var referrerCode: UInt32?
+    var visitor: UInt32?
+    var order: UInt32?
+    var payout: UInt32?
+
+    /// At most three addresses (a fact has at most three keys), kept inline.
+    struct Addresses: Sequence, IteratorProtocol {
+        private var slots: (UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?) = (nil, nil, nil)
+        private var count = 0
+
+        @inline(__always) mutating func append(_ address: UnsafeRawPointer) {
+            switch count {
+            case 0: slots.0 = address
+            case 1: slots.1 = address
+            default: slots.2 = address
+            }
+            count += 1
+        }
+
+        @inline(__always) mutating func next() -> UnsafeRawPointer? {
+            guard count > 0 else { return nil }
+            count -= 1
+            switch count {
+            case 0: return slots.0
+            case 1: return slots.1
+            default: return slots.2
+            }
+        }
+    }
+
+    init(_ payload: FactPayload) {
+        func hash(_ key: String) -> UInt32 { PositionIndex.hash(key) }
+        switch payload {
+        case .program: break
+        case .signup(let participant, let code, let referrerCode, let visitor):
+            self.participant = hash(participant)
+            self.code = code.map { hash($0.asciiLowercased) }
+            if let referrerCode {
+                self.referrerCode = hash(referrerCode.asciiLowercased)
+            } else {
+                self.visitor = visitor.map(hash)
+            }
+        case .invite(let participant, _, _):
+            self.participant = hash(participant)
+        case .click(let code, let visitor, _):
+            self.code = hash(code.asciiLowercased)
+            self.visitor = hash(visitor)
+        case .conversion(let participant, let order, _, _):
+            self.participant = hash(participant)
+            self.order = hash(order)
+        case .refund(let order, _):
+            self.order = hash(order)
+        case .payout(let participant, let payout, _, _):
+            self.participant = hash(participant)
+            self.payout = hash(payout)
+        case .payoutSettled(let payout), .payoutFailed(let payout, _):
+            self.payout = hash(payout)
+        }
     }
 }
 
@@ -160,35 +229,16 @@ extension String {
 }
 
 extension ProgramState {
-    /// See ``Ledger/prefetch(_:)``: the tables `payload` will be looked up in, by the keys it
-    /// names (codes lower-cased, as they are kept).
-    func prefetch(_ payload: FactPayload) {
-        switch payload {
-        case .program: break
-        case .signup(let participant, let code, let referrerCode, let visitor):
-            participants.prefetch(participant)
-            if let code { codeOwners.prefetch(code.asciiLowercased) }
-            if let referrerCode {
-                codeOwners.prefetch(referrerCode.asciiLowercased)
-            } else if let visitor {
-                clicksByVisitor.prefetch(visitor)
-            }
-        case .invite(let participant, _, _):
-            participants.prefetch(participant)
-        case .click(let code, let visitor, _):
-            codeOwners.prefetch(code.asciiLowercased)
-            clicksByVisitor.prefetch(visitor)
-        case .conversion(let participant, let order, _, _):
-            participants.prefetch(participant)
-            orders.prefetch(order)
-        case .refund(let order, _):
-            orders.prefetch(order)
-        case .payout(let participant, let payout, _, _):
-            participants.prefetch(participant)
-            payouts.prefetch(payout)
-        case .payoutSettled(let payout), .payoutFailed(let payout, _):
-            payouts.prefetch(payout)
-        }
+    /// See ``Ledger/prefetch(_:)``: where the index slots of the keys hashed are.
+    @inline(__always) func slotAddresses(_ hashes: PrefetchHashes) -> PrefetchHashes.Addresses {
+        var addresses = PrefetchHashes.Addresses()
+        if let hash = hashes.participant { addresses.append(participants.slotAddress(hash: hash)) }
+        if let hash = hashes.code { addresses.append(codeOwners.slotAddress(hash: hash)) }
+        if let hash = hashes.referrerCode { addresses.append(codeOwners.slotAddress(hash: hash)) }
+        if let hash = hashes.visitor { addresses.append(clicksByVisitor.slotAddress(hash: hash)) }
+        if let hash = hashes.order { addresses.append(orders.slotAddress(hash: hash)) }
+        if let hash = hashes.payout { addresses.append(payouts.slotAddress(hash: hash)) }
+        return addresses
     }
 
     /// Applies a fact of this program (any but `program`): its reference rules, then what it

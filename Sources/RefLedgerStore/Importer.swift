@@ -119,17 +119,18 @@ public struct Importer {
         func judge(_ lines: [RunLine], _ decodedRun: consuming [Result<Fact, LedgerError>]) throws {
             try writer.prefetch(ids: decodedRun.compactMap(\.factID))
             // Each fact is swapped out of the run (a move), so that none is copied on its way to
-            // the writer: a copy retains every field, and the run's copy is released after.
+            // the writer: a copy retains every field, and the run's copy is released after. The
+            // next fact is swapped out one step ahead, for the writer to prefetch its state.
+            var upcoming = Self.takenOut
+            if !lines.isEmpty { swap(&upcoming, &decodedRun[0]) }
             for index in lines.indices {
                 let (number, recordedAt) = (lines[index].number, lines[index].recordedAt)
                 let outcome: LedgerWriter.Outcome
                 var decoded = Self.takenOut
-                swap(&decoded, &decodedRun[index])
+                swap(&decoded, &upcoming)
                 if index + 1 < lines.count {
-                    // Read in place: a copy of the fact would cost more than the prefetch gains.
-                    decodedRun.withUnsafeBufferPointer { run in
-                        if case .success(let next) = run[index + 1] { writer.prefetchState(for: next) }
-                    }
+                    swap(&upcoming, &decodedRun[index + 1])
+                    if case .success(let next) = upcoming { writer.prefetchState(for: next) }
                 }
                 switch consume decoded {
                 case .success(let fact): outcome = writer.submit(fact, recordedAt: recordedAt)

@@ -101,9 +101,14 @@ public final class LedgerWriter {
     /// slots in the idempotency tables, and the ledger's (``Ledger/prefetch(_:)``). Call it
     /// before submitting the current fact.
     public func prefetchState(for next: Fact) {
-        stagedFacts.prefetch(next.id)
-        inFlight?.facts.prefetch(next.id)
-        prefetched.prefetch(next.id)
+        let id = KeyedTable<StagedFact>.hash(next.id)
+        // The addresses first, then the hints (see `prefetchCacheLine`).
+        let staged = stagedFacts.slotAddress(hash: id)
+        let inFlight = inFlight?.facts.slotAddress(hash: id)
+        let lookedUp = prefetched.slotAddress(hash: id)
+        prefetchCacheLine(staged)
+        if let inFlight { prefetchCacheLine(inFlight) }
+        prefetchCacheLine(lookedUp)
         ledger.prefetch(next)
     }
 
