@@ -12,8 +12,11 @@ public struct JSONParser {
         public let offset: Int
     }
 
-    /// Nesting deeper than this is refused (bounded recursion).
-    public static let maxDepth = 64
+    /// Nesting deeper than this is refused (bounded recursion), as `bad_json`. SPEC §2 names no
+    /// limit: this one is far above any fact's own nesting (a program's rules: 4 levels), so
+    /// that a deeply nested value is judged by what it is (an unknown field, a bad value), and
+    /// is Python's default recursion limit, where a checker written with `json` stops too.
+    public static let maxDepth = 1000
 
     /// Parses exactly one JSON value from `bytes` (surrounding whitespace allowed).
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(SyntaxError) -> JSONValue {

@@ -218,6 +218,19 @@ private let conversion =
         #expect(error(fits) == nil)
     }
 
+    /// Deep nesting is judged by what it holds, up to the parser's limit; only beyond it is
+    /// the line `bad_json`.
+    @Test func deepNestingIsJudgedUpToTheLimit() {
+        func nested(_ depth: Int) -> String {
+            String(conversion.dropLast()) + #","x":"# + String(repeating: "[", count: depth)
+                + String(repeating: "]", count: depth) + "}"
+        }
+        #expect(error(nested(64))?.code == .unknownField)
+        #expect(error(nested(64))?.field == "x")
+        #expect(error(nested(JSONParser.maxDepth - 1))?.code == .unknownField)
+        #expect(error(nested(JSONParser.maxDepth + 1))?.code == .badJSON)
+    }
+
     @Test func invalidUTF8IsBadJSON() {
         var bytes = Array(
             #"{"id":"c1","type":"payout_failed","program":"p","time":"2026-11-22T10:00:00Z","payout":"x","reason":"ab"}"#
