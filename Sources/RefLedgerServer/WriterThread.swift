@@ -220,12 +220,11 @@ final class WriterThread: @unchecked Sendable {
                     results.append(.rejected(LedgerError(.storageFull, brokenReason, id: fact.id)))
                     continue
                 }
-                // The next fact's state starts loading while this one is judged (the fact read
-                // in place: a copy would cost more than the prefetch gains).
+                // The next fact's state starts loading while this one is judged.
                 if index + 1 < job.facts.count {
-                    job.facts.withUnsafeBufferPointer { writer.prefetchState(for: $0[index + 1]) }
-                } else if jobIndex + 1 < batch.count, !batch[jobIndex + 1].facts.isEmpty {
-                    batch[jobIndex + 1].facts.withUnsafeBufferPointer { writer.prefetchState(for: $0[0]) }
+                    writer.prefetchState(for: job.facts[index + 1])
+                } else if jobIndex + 1 < batch.count, let next = batch[jobIndex + 1].facts.first {
+                    writer.prefetchState(for: next)
                 }
                 switch writer.submit(fact, recordedAt: writer.clock()) {
                 case .created(let events): results.append(.created(events: events, committed: []))
