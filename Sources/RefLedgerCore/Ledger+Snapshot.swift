@@ -26,14 +26,17 @@ extension Ledger {
     /// Deterministic: every map is written in ascending key order, so equal states give equal
     /// bytes. References between participants, codes, clicks, orders and payouts are written
     /// as indexes into the program's sorted participants.
-    public func snapshotBytes() -> [UInt8] {
+    ///
+    /// `fork` may write the two large sections of each program at the same time (as
+    /// ``init(snapshot:sha256:fork:)`` reads them); the bytes are the same either way.
+    public func snapshotBytes(fork: Fork = oneAfterTheOther) -> [UInt8] {
         let estimate = programs.values.reduce(64) { $0 + $1.estimatedSnapshotBytes }
         var encoder = SnapshotEncoder(capacity: estimate)
         for byte in Self.snapshotMagic { encoder.byte(byte) }
         encoder.unsigned(Self.snapshotFormatVersion)
         encoder.unsigned(head)
         encoder.count(programs.count)
-        for name in programs.keys.sorted() { programs[name]!.encode(into: &encoder) }
+        for name in programs.keys.sorted() { programs[name]!.encode(into: &encoder, fork: fork) }
         return encoder.bytes
     }
 
@@ -50,7 +53,7 @@ extension Ledger {
         second()
     }
 
-    /// The ledger that ``snapshotBytes()`` wrote, with `sha256` as its hasher; `fork` may read
+    /// The ledger that ``snapshotBytes(fork:)`` wrote, with `sha256` as its hasher; `fork` may read
     /// the sections of a program at the same time.
     ///
     /// - Throws: ``SnapshotError`` for bytes that are truncated, damaged, of another format
@@ -123,58 +126,79 @@ extension ProgramState {
 
     /// Writes the program: its name and rules; its participants' ids (ascending) with their
     /// reward counts; then two sections, the participants and what refers to them (codes,
-    /// clicks, orders, payouts, with participants as indexes into those ids); then its totals.
-    func encode(into encoder: inout SnapshotEncoder) {
+    /// clicks, orders, payouts, with participants as indexes into those ids), each written
+    /// through `fork`; then its totals.
+    func encode(into encoder: inout SnapshotEncoder, fork: Ledger.Fork) {
         encoder.string(name)
         rules.encode(into: &encoder)
         // Sorted through positions: no participant (large) is moved or looked up by its id again.
         // A reference is the participant's index in id order (its position once decoded).
         let ids = participants.ids
         let order = ids.indices.sorted { ids[$0] < ids[$1] }
-        var indexOfPosition = [Int](repeating: 0, count: order.count)
-        for (index, position) in order.enumerated() { indexOfPosition[position] = index }
-        func reference(_ position: Member?) -> Int? { position.map { indexOfPosition[$0] } }
+        var positionIndexes = [Int](repeating: 0, count: order.count)
+        for (index, position) in order.enumerated() { positionIndexes[position] = index }
+        let indexOfPosition = positionIndexes
 
         encoder.count(order.count)
         for position in order {
             encoder.string(ids[position])
             encoder.count(participants[at: position].rewards.count)
         }
-        encoder.section(capacity: participants.count * 64) { encoder in
-            for position in order {
-                let member = participants[at: position]
-                member.encode(into: &encoder, referrer: reference(member.referrer))
-            }
+        let people = ForkResult<[UInt8]>()
+        let links = ForkResult<[UInt8]>()
+        fork(
+            { [self] in people.set { peopleSection(order: order, indexOfPosition: indexOfPosition) } },
+            { [self] in links.set { linksSection(indexOfPosition: indexOfPosition) } }
+        )
+        guard let peopleBytes = try? people.get(), let linkBytes = try? links.get() else {
+            preconditionFailure("a fork returned before running both of its pieces of work")
         }
-        encoder.section(capacity: (codeOwners.count + clicksByVisitor.count + orders.count) * 24) { encoder in
-            encoder.map(codeOwners) { encoder, owner in encoder.reference(reference(owner)) }
-            encoder.map(clicksByVisitor) { encoder, clicks in
-                encoder.count(clicks.count)
-                for click in clicks {
-                    encoder.time(click.time)
-                    encoder.unsigned(click.seq)
-                    encoder.reference(reference(click.owner))
-                }
-            }
-            encoder.map(orders) { encoder, order in
-                encoder.reference(reference(order.participant))
-                encoder.signed(order.amount)
-                encoder.signed(order.refunded)
-                encoder.count(order.rewards.count)
-                for link in order.rewards {
-                    encoder.reference(reference(link.participant))
-                    encoder.count(link.index)
-                }
-            }
-            encoder.map(payouts) { encoder, payout in
-                encoder.reference(reference(payout.participant))
-                encoder.signed(payout.amount)
-                encoder.tag(payout.state)
-            }
-        }
+        encoder.section(bytes: peopleBytes)
+        encoder.section(bytes: linkBytes)
         totals.encode(into: &encoder)
         encoder.signed(activeReferrers)
         timeToConvertMillis.encode(into: &encoder)
+    }
+
+    /// The participants, in id order.
+    private func peopleSection(order: [Member], indexOfPosition: [Int]) -> [UInt8] {
+        var encoder = SnapshotEncoder(capacity: participants.count * 64)
+        for position in order {
+            let member = participants[at: position]
+            member.encode(into: &encoder, referrer: member.referrer.map { indexOfPosition[$0] })
+        }
+        return encoder.bytes
+    }
+
+    /// What refers to participants: codes, clicks, orders, payouts.
+    private func linksSection(indexOfPosition: [Int]) -> [UInt8] {
+        func reference(_ position: Member?) -> Int? { position.map { indexOfPosition[$0] } }
+        var encoder = SnapshotEncoder(capacity: (codeOwners.count + clicksByVisitor.count + orders.count) * 24)
+        encoder.map(codeOwners) { encoder, owner in encoder.reference(reference(owner)) }
+        encoder.map(clicksByVisitor) { encoder, clicks in
+            encoder.count(clicks.count)
+            for click in clicks {
+                encoder.time(click.time)
+                encoder.unsigned(click.seq)
+                encoder.reference(reference(click.owner))
+            }
+        }
+        encoder.map(orders) { encoder, order in
+            encoder.reference(reference(order.participant))
+            encoder.signed(order.amount)
+            encoder.signed(order.refunded)
+            encoder.count(order.rewards.count)
+            for link in order.rewards {
+                encoder.reference(reference(link.participant))
+                encoder.count(link.index)
+            }
+        }
+        encoder.map(payouts) { encoder, payout in
+            encoder.reference(reference(payout.participant))
+            encoder.signed(payout.amount)
+            encoder.tag(payout.state)
+        }
+        return encoder.bytes
     }
 
     /// Reads what ``encode(into:)`` wrote, the two sections through `fork`.

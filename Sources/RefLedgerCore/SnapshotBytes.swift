@@ -4,7 +4,7 @@ protocol SnapshotTagged: Equatable {
     static var snapshotCases: [Self] { get }
 }
 
-/// The byte primitives of a ledger snapshot (``Ledger/snapshotBytes()``): unsigned LEB128
+/// The byte primitives of a ledger snapshot (``Ledger/snapshotBytes(fork:)``): unsigned LEB128
 /// varints, zigzag varints for signed values, strings as a varint byte count and their UTF-8.
 struct SnapshotEncoder {
     private(set) var bytes: [UInt8] = []
@@ -61,13 +61,12 @@ struct SnapshotEncoder {
         byte(UInt8(Value.snapshotCases.firstIndex(of: value)!))
     }
 
-    /// A section: its byte count, then what `body` writes (so that a reader can find where
-    /// the next one starts without reading it, and read sections at the same time).
-    mutating func section(capacity: Int, _ body: (inout SnapshotEncoder) -> Void) {
-        var inner = SnapshotEncoder(capacity: capacity)
-        body(&inner)
-        count(inner.bytes.count)
-        bytes.append(contentsOf: inner.bytes)
+    /// A section: its byte count, then its bytes (so that a reader can find where the next
+    /// one starts without reading it, and read sections at the same time; a writer writes
+    /// them apart, also at the same time).
+    mutating func section(bytes section: [UInt8]) {
+        count(section.count)
+        bytes.append(contentsOf: section)
     }
 
     /// A map: its count, then each key and what `value` writes of its value, in ascending key
@@ -108,7 +107,7 @@ struct SnapshotDecoder {
 
     var isAtEnd: Bool { offset == end }
 
-    /// The range of a section written by ``SnapshotEncoder/section(capacity:_:)``, which is skipped.
+    /// The range of a section written by ``SnapshotEncoder/section(bytes:)``, which is skipped.
     mutating func section() throws(Ledger.SnapshotError) -> Range<Int> {
         let length = try count()
         defer { offset += length }

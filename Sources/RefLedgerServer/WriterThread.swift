@@ -294,13 +294,15 @@ final class WriterThread: @unchecked Sendable {
         condition.unlock()
         guard committedHead > snapshotSeq, ledgerIsCommitted else { return }
         snapshotSeq = committedHead
-        writeSnapshot(of: writer.ledger)
+        // Nothing else runs now: the encoding may take both cores.
+        writeSnapshot(of: writer.ledger, fork: Ledger.onTwoThreads)
     }
 
     /// Writes a snapshot; a failure is logged and otherwise harmless (the log is the truth).
-    private func writeSnapshot(of ledger: Ledger) {
+    /// In the background, beside the writer, the encoding keeps to one thread (the default).
+    private func writeSnapshot(of ledger: Ledger, fork: Ledger.Fork = Ledger.oneAfterTheOther) {
         do {
-            let written = try log.writeSnapshot(of: ledger)
+            let written = try log.writeSnapshot(of: ledger, fork: fork)
             metrics.snapshotWritten(written)
             logger.info(
                 "snapshot written",

@@ -49,20 +49,21 @@ extension EventLog {
     ///
     /// The ledger must be committed state: its head must be a seq the log holds, and the head
     /// hash stored with the snapshot is the log's hash at that seq. Encoding and compression
-    /// run on the calling thread outside any transaction. May run on any thread, beside
+    /// run on the calling thread outside any transaction (the encoding of each program's two
+    /// large sections through `fork`). May run on any thread, beside
     /// ``append(_:)`` on another: LMDB runs write transactions one at a time.
     ///
     /// - Throws: ``StoreError``: ``StoreError/Code/invalidArgument`` if the log does not hold
     ///   the ledger's head (or it is 0), ``StoreError/Code/readOnly``,
     ///   ``StoreError/Code/storageFull``, or an LMDB or zstd failure.
     @discardableResult
-    public func writeSnapshot(of ledger: Ledger) throws -> SnapshotWrite {
+    public func writeSnapshot(of ledger: Ledger, fork: Ledger.Fork = Ledger.oneAfterTheOther) throws -> SnapshotWrite {
         guard writer != nil else { throw StoreError(.readOnly, "the log at \(directory) is open read-only") }
         let seq = ledger.head
         guard seq > 0 else { throw StoreError(.invalidArgument, "an empty ledger needs no snapshot") }
         let clock = ContinuousClock()
         let start = clock.now
-        let state = ledger.snapshotBytes()
+        let state = ledger.snapshotBytes(fork: fork)
         let encoded = clock.now
         var value: [UInt8] = [SnapshotFormat.version] + [UInt8](repeating: 0, count: Chain.hashByteCount)
         do {

@@ -290,7 +290,8 @@ public struct Importer {
     private func snapshot(_ ledger: Ledger, into log: EventLog, summary: inout Summary) {
         guard writesSnapshot, summary.events > 0 else { return }
         do {
-            summary.snapshot = try log.writeSnapshot(of: ledger)
+            // The import's last work: the encoding may take both cores.
+            summary.snapshot = try log.writeSnapshot(of: ledger, fork: Ledger.onTwoThreads)
         } catch {
             summary.snapshotFailure = "\(error)"
         }

@@ -42,7 +42,7 @@ public struct LogVerifier {
             guard snapshots.remove(seq) != nil else { return }
             do {
                 guard let snapshot = try log.snapshot(at: seq) else { return }
-                if snapshot.state == replay.ledger.snapshotBytes() {
+                if snapshot.state == replay.ledger.snapshotBytes(fork: Ledger.onTwoThreads) {
                     report.snapshotsChecked += 1
                 } else {
                     problem("snapshot at seq \(seq) differs from the state a fresh ledger reaches there")

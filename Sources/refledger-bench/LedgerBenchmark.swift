@@ -137,8 +137,13 @@ struct LedgerBenchmark {
     /// The applied ledger's snapshot: seconds each way, its size, and a fingerprint.
     private static func snapshotRoundTrip(_ ledger: Ledger) throws -> [String: Any] {
         let (bytes, encodeSeconds, decodeSeconds) = try Bench.snapshotRoundTrip(ledger)
+        // As import and a daemon's shutdown encode: each program's sections on two threads.
+        var forked: [UInt8] = []
+        let forkedSeconds = Bench.time { forked = ledger.snapshotBytes(fork: Ledger.onTwoThreads) }
+        guard forked == bytes else { throw BenchFailure(description: "a forked encoding differs") }
         return [
             "encode_seconds": Bench.round(encodeSeconds, 3),
+            "encode_two_threads_seconds": Bench.round(forkedSeconds, 3),
             "decode_seconds": Bench.round(decodeSeconds, 3),
             "bytes": bytes.count,
             // Equal states give equal bytes: the same facts give this on every build.

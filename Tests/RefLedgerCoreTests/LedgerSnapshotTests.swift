@@ -1,3 +1,4 @@
+import Dispatch
 import RefLedgerCore
 import Testing
 
@@ -77,6 +78,30 @@ import Testing
         case .success(let events): events.map { String(decoding: $0.canonicalBody(), as: UTF8.self) }
         case .failure(let error): [error.code.rawValue]
         }
+    }
+
+    /// The sections of a program are written apart: in whichever order a fork runs them, or on
+    /// two threads, the bytes are the same.
+    @Test func sectionsWrittenThroughAForkGiveTheSameBytes() {
+        let ledger = Self.busyLedger().ledger
+        let bytes = ledger.snapshotBytes()
+        #expect(
+            ledger.snapshotBytes(fork: { first, second in
+                second()
+                first()
+            }) == bytes
+        )
+        #expect(
+            ledger.snapshotBytes(fork: { first, second in
+                let done = DispatchSemaphore(value: 0)
+                DispatchQueue.global().async {
+                    first()
+                    done.signal()
+                }
+                second()
+                done.wait()
+            }) == bytes
+        )
     }
 
     @Test func aDetachedLedgerEncodesAsBefore() {
