@@ -135,9 +135,11 @@ extension ProgramState {
         // A reference is the participant's index in id order (its position once decoded).
         let ids = participants.ids
         let order = ids.indices.sorted { ids[$0] < ids[$1] }
-        var positionIndexes = [Int](repeating: 0, count: order.count)
-        for (index, position) in order.enumerated() { positionIndexes[position] = index }
-        let indexOfPosition = positionIndexes
+        let indexOfPosition = {
+            var indexes = [Int](repeating: 0, count: order.count)
+            for (index, position) in order.enumerated() { indexes[position] = index }
+            return indexes
+        }()
 
         encoder.count(order.count)
         for position in order {

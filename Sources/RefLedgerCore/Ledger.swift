@@ -48,8 +48,7 @@ public struct Ledger: Sendable {
         // call the compiler cannot see into (the hash, the C hint) made while the program's
         // state was borrowed made it copy the whole state first, more than prefetching gains.
         let hashes = PrefetchHashes(fact.payload)
-        let addresses = programs[at: index].slotAddresses(hashes)
-        for address in addresses { prefetchCacheLine(address) }
+        programs[at: index].slotAddresses(hashes).prefetch()
     }
 
     private mutating func applyChecked(_ fact: Fact, recordedAt: Timestamp) throws(LedgerError) -> [StoredEvent] {
@@ -102,28 +101,27 @@ struct PrefetchHashes {
     var order: UInt32?
     var payout: UInt32?
 
-    /// At most three addresses (a fact has at most three keys), kept inline.
-    struct Addresses: Sequence, IteratorProtocol {
+    /// At most three slot addresses (a fact has at most three keys), kept inline: no list is
+    /// allocated per fact.
+    struct Addresses {
         private var slots: (UnsafeRawPointer?, UnsafeRawPointer?, UnsafeRawPointer?) = (nil, nil, nil)
-        private var count = 0
 
         @inline(__always) mutating func append(_ address: UnsafeRawPointer) {
-            switch count {
-            case 0: slots.0 = address
-            case 1: slots.1 = address
-            default: slots.2 = address
+            if slots.0 == nil {
+                slots.0 = address
+            } else if slots.1 == nil {
+                slots.1 = address
+            } else {
+                assert(slots.2 == nil, "a fact has at most three keys")
+                slots.2 = address
             }
-            count += 1
         }
 
-        @inline(__always) mutating func next() -> UnsafeRawPointer? {
-            guard count > 0 else { return nil }
-            count -= 1
-            switch count {
-            case 0: return slots.0
-            case 1: return slots.1
-            default: return slots.2
-            }
+        /// Gives each address to ``prefetchCacheLine(_:)``.
+        func prefetch() {
+            if let address = slots.0 { prefetchCacheLine(address) }
+            if let address = slots.1 { prefetchCacheLine(address) }
+            if let address = slots.2 { prefetchCacheLine(address) }
         }
     }
 
@@ -242,7 +240,7 @@ extension ProgramState {
     }
 
     /// Applies a fact of this program (any but `program`): its reference rules, then what it
-    /// changes and derives. Mutated in place in the ledger's dictionary: no copy of the state.
+    /// changes and derives. Mutated in place in the ledger's programs: no copy of the state.
     mutating func apply(_ fact: Fact, context: inout Derivation, sha256: Ledger.Hasher) throws(LedgerError) {
         switch fact.payload {
         case .program: break

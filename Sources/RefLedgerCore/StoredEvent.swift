@@ -22,11 +22,7 @@ public struct StoredEvent: Sendable, Hashable {
             guard stamp != nil || !added.isEmpty else { return base }
             var all = base
             all.reserveCapacity(base.count + 2 + added.count)
-            if let stamp {
-                all.appendNew("seq", .integer(Int64(stamp.seq)))
-                all.appendNew("recorded_at", .string(stamp.recordedAt))
-            }
-            for (key, value) in added { all.appendNew(key, value) }
+            forEachAddedMember { all.appendNew($0, $1) }
             return all
         }
         set {
@@ -37,11 +33,22 @@ public struct StoredEvent: Sendable, Hashable {
         }
     }
 
-    /// Every member added to `base`, in order: the stamp's, then `added` (what the flat
-    /// canonical writer inserts).
+    /// Calls `body` with every member added to `base`, in order: the stamp's, then `added`.
+    private func forEachAddedMember(_ body: (String, JSONValue) -> Void) {
+        if let stamp {
+            body("seq", .integer(Int64(stamp.seq)))
+            body("recorded_at", .string(stamp.recordedAt))
+        }
+        for (key, value) in added { body(key, value) }
+    }
+
+    /// Every member added to `base`, as a list (what the flat canonical writer inserts).
     private var addedMembers: [(key: String, value: JSONValue)] {
-        guard let stamp else { return added }
-        return [("seq", .integer(Int64(stamp.seq))), ("recorded_at", .string(stamp.recordedAt))] + added
+        guard stamp != nil else { return added }
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(2 + added.count)
+        forEachAddedMember { members.append(($0, $1)) }
+        return members
     }
 
     public init(fields: JSONObject) { base = fields }
