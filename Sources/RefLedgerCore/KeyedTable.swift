@@ -10,9 +10,9 @@ import CPrefetch
 /// id lists) sorts by key.
 public struct KeyedTable<Value: Sendable>: Sendable, Sequence {
     /// The keys, by position.
-    public private(set) var keys: [String] = []
+    public private(set) var keys = ChunkedArray<String>()
     /// The values, by position.
-    public private(set) var values: [Value] = []
+    public private(set) var values = ChunkedArray<Value>()
     private var index = PositionIndex()
 
     public init() {}
@@ -69,7 +69,8 @@ public struct KeyedTable<Value: Sendable>: Sendable, Sequence {
     /// Gives this table storage of its own now, rather than at its first change (see
     /// ``Ledger/detach()``).
     public mutating func detach() {
-        reserveCapacity(count)
+        keys.detach()
+        values.detach()
         index.detach()
     }
 
@@ -110,7 +111,7 @@ struct PositionIndex: Sendable {
     private static let seed = UInt64.random(in: 1...UInt64.max)
 
     /// The position of `id`, if `ids` has it there (`ids` is the array this index is of).
-    func position(of id: String, in ids: [String]) -> Int? { probe(id, Self.hash(id), in: ids).found }
+    func position(of id: String, in ids: ChunkedArray<String>) -> Int? { probe(id, Self.hash(id), in: ids).found }
 
     /// Where the slot a probe for an id with this hash begins at is: in a large index the
     /// probe's first load is a cache miss, most of what finding an id costs, and prefetching
@@ -123,7 +124,7 @@ struct PositionIndex: Sendable {
     /// Indexes `id` at `position` unless `ids` already has it: nil when it was indexed, else
     /// the position `id` already has (and nothing changed). `position` is where the caller
     /// puts `id` next (`ids.count`).
-    mutating func insertIfAbsent(_ id: String, at position: Int, in ids: [String]) -> Int? {
+    mutating func insertIfAbsent(_ id: String, at position: Int, in ids: ChunkedArray<String>) -> Int? {
         precondition(position < Int(UInt32.max), "a program holds fewer than 2^32 participants")
         let hash = Self.hash(id)
         let (found, empty) = probe(id, hash, in: ids)
@@ -136,7 +137,7 @@ struct PositionIndex: Sendable {
 
     /// Walks the slots from `hash`'s place: the position of `id` when a slot holds it, else
     /// the empty slot where it would go.
-    private func probe(_ id: String, _ hash: UInt32, in ids: [String]) -> (found: Int?, empty: Int) {
+    private func probe(_ id: String, _ hash: UInt32, in ids: ChunkedArray<String>) -> (found: Int?, empty: Int) {
         let mask = slots.count - 1
         var index = Int(hash) & mask
         while true {

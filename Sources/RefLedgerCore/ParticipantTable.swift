@@ -3,8 +3,8 @@
 ///
 /// Participants are large (256 bytes) and most of a ledger's state. In a `[String:
 /// Participant]` every growth of the table re-hashed each id and moved each participant into
-/// fresh memory; here growth moves the array (one contiguous copy) and rebuilds an index of
-/// 8-byte slots without reading an id. Code that reads or writes several fields of one
+/// fresh memory; here a participant is never moved once added (``ChunkedArray``), and growth
+/// rebuilds an index of 8-byte slots without reading an id. Code that reads or writes several fields of one
 /// participant finds it once (``position(of:)``) and then works on ``subscript(at:)`` in place.
 ///
 /// Participants are never removed. The order is the order of adding, which no answer depends
@@ -13,7 +13,7 @@ typealias ParticipantTable = KeyedTable<Participant>
 
 extension KeyedTable where Value == Participant {
     /// The ids, by position.
-    var ids: [String] { keys }
+    var ids: ChunkedArray<String> { keys }
 
     /// Adds a participant whose id is not in the table yet, and returns its position.
     @discardableResult

@@ -57,6 +57,15 @@ enum Bench {
         return 0
     }
 
+    /// Page faults this process has taken so far: each a page of memory touched for the first
+    /// time (mapped and zeroed by the kernel), whose cost on this VM varies twentyfold from one
+    /// run to the next, so a rate is best read beside how many it took.
+    static func pageFaults() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_minflt + usage.ru_majflt
+    }
+
     /// A fresh empty directory for one measurement.
     static func scratchDirectory(_ name: String) throws -> String {
         let path = NSTemporaryDirectory() + "refledger-bench-\(getpid())-" + name

@@ -34,6 +34,7 @@ struct LedgerBenchmark {
         var pending = facts.map { Optional($0) }
         var accepted = 0
         var events = 0
+        let faultsBefore = Bench.pageFaults()
         let applySeconds = Bench.time {
             // Each fact is moved out of the run, not copied (a copy retains every field), as
             // import and the daemon's writer hand facts over.
@@ -49,6 +50,7 @@ struct LedgerBenchmark {
                 }
             }
         }
+        let applyFaults = Bench.pageFaults() - faultsBefore
         Bench.note("applied \(facts.count) facts in memory")
         let snapshot = try Self.snapshotRoundTrip(ledger)
         if applyOnly {
@@ -57,7 +59,8 @@ struct LedgerBenchmark {
                 "results": [
                     "decode_facts_per_s": Bench.round(Double(lines.count) / decodeSeconds),
                     "apply_facts_per_s": Bench.round(Double(facts.count) / applySeconds),
-                    "apply_accepted": accepted, "apply_events": events, "snapshot": snapshot,
+                    "apply_accepted": accepted, "apply_events": events, "apply_page_faults": applyFaults,
+                    "snapshot": snapshot,
                 ],
             ])
         }
@@ -111,6 +114,7 @@ struct LedgerBenchmark {
             "apply_facts_per_s": Bench.round(Double(facts.count) / applySeconds),
             "apply_accepted": accepted,
             "apply_events": events,
+            "apply_page_faults": applyFaults,
             "snapshot": snapshot,
             "import_facts_per_s": Bench.round(Double(lines.count) / importSeconds),
             "import_created": summary?.created ?? 0,

@@ -111,3 +111,49 @@ import Testing
         #expect(table["k0"] == -1)
     }
 }
+
+/// The storage of a table's keys and values: an array that grows by chunks must read, change
+/// and copy like an array across its chunks' edges.
+@Suite struct ChunkedArrayTests {
+    /// An element as large as a participant, so that a chunk holds few of them (256).
+    struct Wide: Equatable {
+        var number: Int
+        var padding: (Int128, Int128, Int128, Int128, Int128) = (0, 0, 0, 0, 0)
+        static func == (lhs: Wide, rhs: Wide) -> Bool { lhs.number == rhs.number }
+    }
+
+    @Test func readsAndChangesLikeAnArrayAcrossChunks() {
+        var chunked = ChunkedArray<Wide>()
+        var model: [Wide] = []
+        for number in 0..<2_000 {
+            chunked.append(Wide(number: number))
+            model.append(Wide(number: number))
+        }
+        #expect(ChunkedArray<Wide>.chunkCapacity == 256 && ChunkedArray<Int>.chunkCapacity == 4_096)
+        for position in stride(from: 0, to: 2_000, by: 3) {
+            chunked[position].number *= -1
+            model[position].number *= -1
+        }
+        #expect(chunked.count == 2_000)
+        #expect(chunked.elementsEqual(model))
+        #expect(chunked[255] == model[255] && chunked[256] == model[256] && chunked[1_999] == model[1_999])
+    }
+
+    @Test func copiesShareNothingVisible() {
+        var original = ChunkedArray<Wide>()
+        original.reserveCapacity(700)
+        for number in 0..<700 { original.append(Wide(number: number)) }
+        let copy = original
+        var detached = original
+        detached.detach()
+        // A change in the middle of a full chunk, in the last chunk, and growth past it.
+        original[300].number = -300
+        original[699].number = -699
+        for number in 700..<1_000 { original.append(Wide(number: number)) }
+        detached[0].number = -1
+        #expect(copy.count == 700 && copy[300].number == 300 && copy[699].number == 699 && copy[0].number == 0)
+        #expect(detached.count == 700 && detached[300].number == 300 && detached[0].number == -1)
+        #expect(original.count == 1_000 && original[300].number == -300 && original[0].number == 0)
+        #expect(original.map(\.number).suffix(300).elementsEqual(700..<1_000))
+    }
+}
