@@ -190,8 +190,15 @@ struct PositionIndex: Sendable {
             offset += 8
         }
         if offset < bytes.count {
+            // The last 1–7 bytes, little-endian: in a key of 8 bytes or more, the last word shifted
+            // down (its first bytes were hashed already), else byte by byte.
+            let rest = bytes.count - offset
             var tail: UInt64 = 0
-            for (shift, byte) in bytes[offset...].enumerated() { tail |= UInt64(byte) << UInt64(shift * 8) }
+            if bytes.count >= 8 {
+                tail = bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self) &>> UInt64(64 - 8 * rest)
+            } else {
+                for index in 0..<rest { tail |= UInt64(bytes[offset + index]) &<< UInt64(8 * index) }
+            }
             state = mix(state ^ tail, 0xA076_1D64_78BD_642F)
         }
         return mix(state, 0xE703_7ED1_A0B4_28DB)

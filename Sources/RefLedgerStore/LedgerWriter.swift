@@ -40,7 +40,7 @@ public final class LedgerWriter {
 
     /// The batch being written on other threads (``commitInBackground()``): its facts, for
     /// idempotency, and the result to wait for.
-    private var inFlight: (facts: KeyedTable<StagedFact>, result: Ahead<Result<[Committed], any Error>>)?
+    private var inFlight: (facts: KeyedTable<StagedFact>, result: Ahead<Result<Void, any Error>>)?
 
     /// Ids looked up ahead by ``prefetch(ids:)``, each with its seq when the log holds it; ids
     /// committed since get theirs, so the answers stay true (only this writer changes the log).
@@ -163,19 +163,19 @@ public final class LedgerWriter {
     /// Appends everything staged in one durable transaction, after the batch under way in the
     /// background, if any.
     ///
-    /// - Returns: the bodies and chain links of the events written, the batch under way first,
-    ///   in seq order.
+    /// - Returns: the bodies and chain links of the events this call wrote, in seq order (not
+    ///   those of a batch written in the background).
     /// - Throws: `StoreError` (``StoreError/Code/storageFull`` among others); then nothing of the
     ///   failed batch or after it was stored, and the ledger is rebuilt from the log, so those
     ///   facts are gone.
     public func commit() throws -> [Committed] {
-        let earlier = try waitForCommit()
-        guard !staged.isEmpty else { return earlier }
+        try waitForCommit()
+        guard !staged.isEmpty else { return [] }
         let (events, facts) = takeStaged()
         do {
             let committed = try Self.write(events, to: log)
             remember(facts)
-            return earlier + committed
+            return committed
         } catch {
             try restore()
             throw error
@@ -186,27 +186,35 @@ public final class LedgerWriter {
     /// meanwhile see the batch as staged. The next ``commit()``, ``commitInBackground()`` or
     /// ``waitForCommit()`` waits for it first.
     ///
+    /// What was written is not handed back (`import` needs none of it): the bodies and events
+    /// are released on the thread that wrote them, where they were made, rather than freed one
+    /// by one on the judging thread (a free of another thread's memory takes that thread's
+    /// allocator lock).
+    ///
     /// - Throws: the error of the batch that was still under way (see ``waitForCommit()``).
     public func commitInBackground() throws {
-        _ = try waitForCommit()
+        try waitForCommit()
         guard !staged.isEmpty else { return }
         let (events, facts) = takeStaged()
         let log = self.log
-        inFlight = (facts, Ahead(on: .ownThread) { Result { try Self.write(events, to: log) } })
+        inFlight = (
+            facts,
+            Ahead(on: .ownThread) {
+                Result { () throws -> Void in _ = try Self.write(events, to: log) }
+            }
+        )
     }
 
     /// Waits for the batch under way in the background, if any.
     ///
-    /// - Returns: its events' bodies and chain links, in seq order (none if there was none).
     /// - Throws: its `StoreError`; then nothing of it was stored, the facts staged since are
     ///   dropped too (they were judged on top of it), and the ledger is rebuilt from the log.
-    public func waitForCommit() throws -> [Committed] {
-        guard let (facts, result) = inFlight else { return [] }
+    public func waitForCommit() throws {
+        guard let (facts, result) = inFlight else { return }
         inFlight = nil
         switch result.wait() {
-        case .success(let committed):
+        case .success:
             remember(facts)
-            return committed
         case .failure(let error):
             staged.removeAll(keepingCapacity: true)
             stagedFacts = KeyedTable()
