@@ -59,14 +59,6 @@ public struct ChunkedArray<Element>: RandomAccessCollection {
         chunks[0].reserveCapacity(Swift.min(capacity, Self.chunkCapacity))
         chunks.reserveCapacity((capacity + Self.chunkMask) &>> Self.chunkShift)
     }
-
-    /// Gives this array chunks of its own now, copying every chunk it shares with a copy of
-    /// it, rather than each at its first change.
-    public mutating func detach() {
-        for index in chunks.indices {
-            chunks[index].reserveCapacity(index == 0 ? chunks[index].count : Self.chunkCapacity)
-        }
-    }
 }
 
 extension ChunkedArray: Sendable where Element: Sendable {}

@@ -97,9 +97,11 @@ extension Ledger {
         return (head, programs)
     }
 
-    /// Gives this ledger storage of its own, copying now every collection it shares with a
-    /// copy of it (the copy a snapshot is encoded from), rather than at the first mutation of
-    /// each: so the cost of keeping a copy is paid at once, at a known moment.
+    /// Gives this ledger storage of its own where a copy of it (the copy a snapshot is encoded
+    /// from) would otherwise make a mutation copy a whole large collection: each table's index
+    /// is copied now, so the cost of keeping a copy is paid at once, at a known moment. The
+    /// tables' keys and values are in chunks (``ChunkedArray``), each copied at its first change
+    /// for what that one chunk costs; what no fact changes while the copy lives is never copied.
     public mutating func detach() {
         programs.detach()
         for index in 0..<programs.count { programs[at: index].detach() }
@@ -107,7 +109,7 @@ extension Ledger {
 }
 
 extension ProgramState {
-    /// Gives each of the program's tables storage of its own now (``Ledger/detach()``).
+    /// Copies each of the program's tables' index now (``Ledger/detach()``).
     mutating func detach() {
         participants.detach()
         codeOwners.detach()

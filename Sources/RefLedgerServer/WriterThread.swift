@@ -23,8 +23,9 @@ import Synchronization
 ///
 /// Snapshots: after a commit that brings the events committed since the last snapshot to
 /// ``DaemonConfiguration/snapshotEveryEvents``, the thread takes a copy of the committed
-/// ledger and copies its own storage at once (``LedgerWriter/committedCopy()``: the one stall,
-/// measured as `refledger_snapshot_stall_seconds`), and a background thread of lower
+/// ledger and copies its tables' indexes at once (``LedgerWriter/committedCopy()``: the one
+/// stall, measured as `refledger_snapshot_stall_seconds`; the chunks of keys and values are
+/// copied one by one as facts change them), and a background thread of lower
 /// priority serializes, compresses and stores the copy while ingest goes on. Serializing on this thread instead
 /// would stall it longer (the ingest benchmark measures both). At graceful stop it waits for
 /// that thread and snapshots the final state itself, so a restart replays nothing.

@@ -67,8 +67,10 @@ public final class LedgerWriter {
     /// A copy of the committed ledger, to snapshot on another thread while this one goes on.
     ///
     /// A copy shares its storage with the writer's ledger until either changes; the writer's
-    /// ledger is made to copy it all now (`Ledger.detach()`), so that this one call — not the
-    /// next facts — pays for keeping the copy. Call it only with nothing staged.
+    /// ledger is made to copy now what a change would copy whole (`Ledger.detach()`: the
+    /// tables' indexes), so that this one call — not the next facts — pays for that; the next
+    /// facts copy only the chunks of keys and values they change. Call it only with nothing
+    /// staged.
     public func committedCopy() -> Ledger {
         precondition(staged.isEmpty && inFlight == nil, "a snapshot is of committed state: commit first")
         let copy = ledger

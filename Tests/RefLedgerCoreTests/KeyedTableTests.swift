@@ -144,15 +144,15 @@ import Testing
         original.reserveCapacity(700)
         for number in 0..<700 { original.append(Wide(number: number)) }
         let copy = original
-        var detached = original
-        detached.detach()
+        var other = original
         // A change in the middle of a full chunk, in the last chunk, and growth past it.
         original[300].number = -300
         original[699].number = -699
         for number in 700..<1_000 { original.append(Wide(number: number)) }
-        detached[0].number = -1
+        other[0].number = -1
+        other.append(Wide(number: 7))
         #expect(copy.count == 700 && copy[300].number == 300 && copy[699].number == 699 && copy[0].number == 0)
-        #expect(detached.count == 700 && detached[300].number == 300 && detached[0].number == -1)
+        #expect(other.count == 701 && other[300].number == 300 && other[0].number == -1 && other[700].number == 7)
         #expect(original.count == 1_000 && original[300].number == -300 && original[0].number == 0)
         #expect(original.map(\.number).suffix(300).elementsEqual(700..<1_000))
     }
