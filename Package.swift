@@ -13,10 +13,12 @@ var targets: [Target] = [
     // A cache prefetch hint (`__builtin_prefetch`), which Swift cannot spell.
     .target(name: "CPrefetch"),
     .target(name: "RefLedgerCore", dependencies: ["CPrefetch"]),
+    // glibc's `mallopt`, which Swift's Glibc module does not export (for HeapPrefaulter).
+    .target(name: "CHeap"),
     .target(
         name: "RefLedgerStore",
         dependencies: [
-            "RefLedgerCore", "CLMDB", "CZstd",
+            "RefLedgerCore", "CLMDB", "CZstd", "CHeap",
             .product(name: "Crypto", package: "swift-crypto"),
         ]
     ),

@@ -1,3 +1,4 @@
+import Foundation
 public import RefLedgerCore
 
 /// Builds a data directory from NDJSON: facts judged one by one as the daemon would, or
@@ -55,12 +56,17 @@ public struct Importer {
 
     /// Imports `reader` into `log`: stored events if its first non-blank line is one, else
     /// facts. Returns the summary and whether the input was stored events.
+    ///
+    /// Run on the main thread (as `refledger import` does), the memory its ledger grows into
+    /// is pre-faulted on another core meanwhile (``HeapPrefaulter``).
     public func run(
         from reader: LineReader,
         into log: EventLog,
         onRejection: (Rejection) -> Void,
         progress: (Int) -> Void = { _ in }
     ) throws -> (summary: Summary, storedEvents: Bool) {
+        let prefaulter = Thread.isMainThread ? HeapPrefaulter() : nil
+        defer { prefaulter?.stop() }
         var lines = Lines(reader: reader)
         let first = try lines.peekFirstContent()
         if let first, Self.isStoredEvent(first) {

@@ -30,27 +30,13 @@ struct LedgerBenchmark {
                 if let fact = try? FactDecoder.decode(Array(line.utf8), now: now) { facts.append(fact) }
             }
         }
-        var ledger = Ledger.standard()
-        var pending = facts.map { Optional($0) }
-        var accepted = 0
-        var events = 0
-        let faultsBefore = Bench.pageFaults()
-        let applySeconds = Bench.time {
-            // Each fact is moved out of the run, not copied (a copy retains every field), as
-            // import and the daemon's writer hand facts over.
-            for index in pending.indices {
-                // As import and the daemon do: the next fact's look-ups start loading now.
-                if index + 1 < pending.count {
-                    pending.withUnsafeBufferPointer { if let next = $0[index + 1] { ledger.prefetch(next) } }
-                }
-                let fact = pending[index].take()!
-                if let stored = try? ledger.apply(fact, recordedAt: now) {
-                    accepted += 1
-                    events += stored.count
-                }
-            }
-        }
-        let applyFaults = Bench.pageFaults() - faultsBefore
+        // Twice, into two ledgers alive at once (so the second finds no memory the first freed):
+        // first as import applies facts, with the heap pre-faulted on the other core
+        // (``HeapPrefaulter``), then without.
+        let prefaulter = HeapPrefaulter()
+        let (ledger, applied) = Self.apply(facts, now: now)
+        prefaulter.stop()
+        let plain = Self.apply(facts, now: now).run
         Bench.note("applied \(facts.count) facts in memory")
         let snapshot = try Self.snapshotRoundTrip(ledger)
         if applyOnly {
@@ -58,8 +44,10 @@ struct LedgerBenchmark {
                 "benchmark": "ledger",
                 "results": [
                     "decode_facts_per_s": Bench.round(Double(lines.count) / decodeSeconds),
-                    "apply_facts_per_s": Bench.round(Double(facts.count) / applySeconds),
-                    "apply_accepted": accepted, "apply_events": events, "apply_page_faults": applyFaults,
+                    "apply_facts_per_s": Bench.round(Double(facts.count) / applied.seconds),
+                    "apply_accepted": applied.accepted, "apply_events": applied.events,
+                    "apply_page_faults": applied.faults,
+                    "apply_without_prefaulter": plain.json(facts: facts.count),
                     "snapshot": snapshot,
                 ],
             ])
@@ -111,10 +99,11 @@ struct LedgerBenchmark {
             "facts_generated": lines.count,
             "facts_decoded": facts.count,
             "decode_facts_per_s": Bench.round(Double(lines.count) / decodeSeconds),
-            "apply_facts_per_s": Bench.round(Double(facts.count) / applySeconds),
-            "apply_accepted": accepted,
-            "apply_events": events,
-            "apply_page_faults": applyFaults,
+            "apply_facts_per_s": Bench.round(Double(facts.count) / applied.seconds),
+            "apply_accepted": applied.accepted,
+            "apply_events": applied.events,
+            "apply_page_faults": applied.faults,
+            "apply_without_prefaulter": plain.json(facts: facts.count),
             "snapshot": snapshot,
             "import_facts_per_s": Bench.round(Double(lines.count) / importSeconds),
             "import_created": summary?.created ?? 0,
@@ -136,6 +125,43 @@ struct LedgerBenchmark {
             "targets": ["apply_facts_per_s": 1_000_000, "import_facts_per_s": 200_000, "query_p99_us": 1000],
         ]
         try Bench.printJSON(["benchmark": "ledger", "results": results])
+    }
+
+    /// One timed run of ``Ledger/apply(_:recordedAt:)`` over `facts` into a fresh ledger.
+    struct ApplyRun {
+        var seconds = 0.0
+        var accepted = 0
+        var events = 0
+        /// Page faults the applying thread took (fresh memory mapped and zeroed for it).
+        var faults = 0
+
+        func json(facts: Int) -> [String: Any] {
+            ["facts_per_s": Bench.round(Double(facts) / seconds), "page_faults": faults]
+        }
+    }
+
+    static func apply(_ facts: [Fact], now: Timestamp) -> (ledger: Ledger, run: ApplyRun) {
+        var ledger = Ledger.standard()
+        var pending = facts.map { Optional($0) }
+        var run = ApplyRun()
+        let faultsBefore = Bench.threadPageFaults()
+        run.seconds = Bench.time {
+            // Each fact is moved out of the run, not copied (a copy retains every field), as
+            // import and the daemon's writer hand facts over.
+            for index in pending.indices {
+                // As import and the daemon do: the next fact's look-ups start loading now.
+                if index + 1 < pending.count {
+                    pending.withUnsafeBufferPointer { if let next = $0[index + 1] { ledger.prefetch(next) } }
+                }
+                let fact = pending[index].take()!
+                if let stored = try? ledger.apply(fact, recordedAt: now) {
+                    run.accepted += 1
+                    run.events += stored.count
+                }
+            }
+        }
+        run.faults = Bench.threadPageFaults() - faultsBefore
+        return (ledger, run)
     }
 
     /// The applied ledger's snapshot: seconds each way, its size, and a fingerprint.
