@@ -77,21 +77,28 @@ public final class HeapPrefaulter: Sendable {
         #if os(Linux)
         /// Pre-faults the span below the top each time the top moves, looking again every
         /// 100 µs while it moves and up to every 2 ms while it does not. (`sbrk(0)`, the main
-        /// heap's top, only reads the break.)
+        /// heap's top, only reads the break.) The span is populated a mebibyte at a time, from
+        /// its low end (where the allocator takes memory first), so that ``stop()`` waits for
+        /// one step at most.
         func run(span: UInt, top currentTop: () -> UInt) {
             let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+            let step: UInt = 1 << 20
             var lastTop: UInt = 0
             var wait = 0.000_1
             while true {
                 let top = currentTop()
                 if top != lastTop, top > span {
                     lastTop = top
-                    let start = (top - span) & ~(page - 1)
-                    let length = Int(top - start)
-                    if madvise(UnsafeMutableRawPointer(bitPattern: start), length, Self.populateWrite) != 0,
-                        errno == EINVAL
-                    {
-                        return  // a kernel without MADV_POPULATE_WRITE
+                    var start = (top - span) & ~(page - 1)
+                    while start < top {
+                        let length = Int(min(step, top - start))
+                        if madvise(UnsafeMutableRawPointer(bitPattern: start), length, Self.populateWrite) != 0,
+                            errno == EINVAL
+                        {
+                            return  // a kernel without MADV_POPULATE_WRITE
+                        }
+                        start += UInt(length)
+                        if isStopped { return }
                     }
                     wait = 0.000_1
                 } else {
@@ -103,6 +110,12 @@ public final class HeapPrefaulter: Sendable {
                 lock.unlock()
                 if stop { return }
             }
+        }
+
+        private var isStopped: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return stopped
         }
 
         /// `MADV_POPULATE_WRITE` (Linux 5.14).
