@@ -3,8 +3,9 @@
 ///
 /// An `Array` grows by moving every element into a buffer twice as large, and a ledger's
 /// tables only grow: a program's participants (~250 bytes each) are copied again at every
-/// doubling, and each copy writes fresh memory, which the kernel must first map and zero. In
-/// the ledger benchmark that page-faulting was 40% of applying facts. Here the first chunk
+/// doubling, and each copy writes fresh memory, which the kernel must first map and zero
+/// (applying the ledger benchmark's million facts took 56k page faults with arrays, 41k with
+/// chunks: only the memory the state holds). Here the first chunk
 /// grows as an array does, up to ``chunkCapacity`` elements (~64 KiB); after that each chunk
 /// is allocated at its full size and filled in place, and no element is moved again. A read
 /// costs one more load (the chunk), which is in cache for every chunk recently used.
@@ -41,7 +42,7 @@ public struct ChunkedArray<Element>: RandomAccessCollection {
     }
 
     public mutating func append(_ element: Element) {
-        if count & Self.chunkMask == 0 && count > 0 || chunks.isEmpty {
+        if chunks.isEmpty || (count > 0 && count & Self.chunkMask == 0) {
             var chunk: [Element] = []
             // The first chunk grows as an array does (a small table stays small); later ones
             // are made full-sized at once.

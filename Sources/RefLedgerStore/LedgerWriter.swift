@@ -188,10 +188,9 @@ public final class LedgerWriter {
     /// meanwhile see the batch as staged. The next ``commit()``, ``commitInBackground()`` or
     /// ``waitForCommit()`` waits for it first.
     ///
-    /// What was written is not handed back (`import` needs none of it): the bodies and events
-    /// are released on the thread that wrote them, where they were made, rather than freed one
-    /// by one on the judging thread (a free of another thread's memory takes that thread's
-    /// allocator lock).
+    /// What was written is not handed back (`import` needs none of it): the canonical bodies
+    /// are released on the thread that made them, rather than freed one by one on the judging
+    /// thread (a free of another thread's memory takes that thread's allocator lock).
     ///
     /// - Throws: the error of the batch that was still under way (see ``waitForCommit()``).
     public func commitInBackground() throws {
