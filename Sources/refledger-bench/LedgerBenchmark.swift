@@ -31,8 +31,8 @@ struct LedgerBenchmark {
             }
         }
         // Twice, into two ledgers alive at once (so the second finds no memory the first freed):
-        // first as import applies facts, with the heap pre-faulted on the other core
-        // (``HeapPrefaulter``), then without.
+        // first as the importer applies facts on the main thread (this benchmark's import below
+        // does), with the heap pre-faulted on the other core (``HeapPrefaulter``), then without.
         let prefaulter = HeapPrefaulter()
         let (ledger, applied) = Self.apply(facts, now: now)
         prefaulter.stop()
