@@ -57,7 +57,7 @@ public struct Importer {
     /// Imports `reader` into `log`: stored events if its first non-blank line is one, else
     /// facts. Returns the summary and whether the input was stored events.
     ///
-    /// Run on the process's main thread (as the ledger benchmark does), the memory its ledger
+    /// Run on the process's main thread (as `refledger import` does), the memory its ledger
     /// grows into is pre-faulted on another core meanwhile (``HeapPrefaulter``).
     public func run(
         from reader: LineReader,

@@ -62,7 +62,7 @@ public final class Ahead<Value>: @unchecked Sendable {
 
     /// Starts `work` now.
     ///
-    /// Measured on 2 cores: `import` (its judging runs as a task on the pool) took 2.07–2.16 s
+    /// Measured on 2 cores: `import` (its judging then ran as a task on the pool) took 2.07–2.16 s
     /// for 300k facts with `.ownThread` against 2.35–2.63 s with `.pool`; the store
     /// benchmark (its caller is a plain thread) appended 301–313k events/s with `.pool`
     /// against 270–285k with `.ownThread`, one thread too many for the cores.

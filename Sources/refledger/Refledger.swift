@@ -1,7 +1,43 @@
 import ArgumentParser
+import Dispatch
 
-/// The `refledger` executable: the daemon and the offline tools around its data directory.
+/// The entry point: the offline commands (synchronous) run on the process's main thread, the
+/// others as a task while the main queue is drained, as an async `main` would run them all.
+///
+/// An async `main` runs even synchronous commands on a pool thread (libdispatch parks the main
+/// thread), and only the main thread allocates from the heap that `HeapPrefaulter` keeps mapped
+/// in ahead of a growing ledger: `import` judges facts there.
 @main
+enum RefledgerMain {
+    static func main() {
+        let command: any ParsableCommand
+        do {
+            command = try Refledger.parseAsRoot()
+        } catch {
+            Refledger.exit(withError: error)
+        }
+        guard let asyncCommand = command as? any AsyncParsableCommand else {
+            var command = command
+            do { try command.run() } catch { Refledger.exit(withError: error) }
+            return
+        }
+        let pending = PendingCommand(asyncCommand)
+        Task {
+            var command = pending.command
+            do { try await command.run() } catch { Refledger.exit(withError: error) }
+            Refledger.exit()
+        }
+        dispatchMain()
+    }
+
+    /// The parsed command, handed to the task that runs it (it runs nowhere else).
+    private struct PendingCommand: @unchecked Sendable {
+        let command: any AsyncParsableCommand
+        init(_ command: any AsyncParsableCommand) { self.command = command }
+    }
+}
+
+/// The `refledger` command and its subcommands.
 struct Refledger: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refledger",
