@@ -216,21 +216,25 @@ final class WriterThread: @unchecked Sendable {
         for (jobIndex, job) in batch.enumerated() {
             var results: [WriteOutcome] = []
             results.reserveCapacity(job.facts.count)
-            for (index, fact) in job.facts.enumerated() {
-                if let brokenReason {
-                    results.append(.rejected(LedgerError(.storageFull, brokenReason, id: fact.id)))
-                    continue
-                }
-                // The next fact's state starts loading while this one is judged.
-                if index + 1 < job.facts.count {
-                    writer.prefetchState(for: job.facts[index + 1])
-                } else if jobIndex + 1 < batch.count, let next = batch[jobIndex + 1].facts.first {
-                    writer.prefetchState(for: next)
-                }
-                switch writer.submit(fact, recordedAt: writer.clock()) {
-                case .created(let events): results.append(.created(events: events, committed: []))
-                case .duplicate(let seq): results.append(.duplicate(seq: seq))
-                case .rejected(let error): results.append(.rejected(error))
+            // Through a buffer: each fact is lent to the writer, not copied (a copy retains
+            // every string of the fact).
+            job.facts.withUnsafeBufferPointer { facts in
+                for index in facts.indices {
+                    if let brokenReason {
+                        results.append(.rejected(LedgerError(.storageFull, brokenReason, id: facts[index].id)))
+                        continue
+                    }
+                    // The next fact's state starts loading while this one is judged.
+                    if index + 1 < facts.count {
+                        writer.prefetchState(for: facts[index + 1])
+                    } else if jobIndex + 1 < batch.count, let next = batch[jobIndex + 1].facts.first {
+                        writer.prefetchState(for: next)
+                    }
+                    switch writer.submit(facts[index], recordedAt: writer.clock()) {
+                    case .created(let events): results.append(.created(events: events, committed: []))
+                    case .duplicate(let seq): results.append(.duplicate(seq: seq))
+                    case .rejected(let error): results.append(.rejected(error))
+                    }
                 }
             }
             outcomes.append(results)

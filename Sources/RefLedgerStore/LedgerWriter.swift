@@ -95,7 +95,7 @@ public final class LedgerWriter {
         let stored = try log.seqs(forIDs: ids)
         var table = KeyedTable<UInt64?>()
         table.reserveCapacity(ids.count)
-        for id in ids { _ = table.addIfAbsent(stored.isEmpty ? nil : stored[id], forKey: id) }
+        for (id, seq) in zip(ids, stored) { _ = table.addIfAbsent(seq, forKey: id) }
         prefetched = table
     }
 
