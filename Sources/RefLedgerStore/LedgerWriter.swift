@@ -177,6 +177,7 @@ public final class LedgerWriter {
         do {
             let committed = try Self.write(events, to: log)
             remember(facts)
+            Self.release(consume facts)
             return committed
         } catch {
             try restore()
@@ -216,6 +217,7 @@ public final class LedgerWriter {
         switch result.wait() {
         case .success:
             remember(facts)
+            Self.release(consume facts)
         case .failure(let error):
             staged.removeAll(keepingCapacity: true)
             stagedFacts = KeyedTable()
@@ -242,6 +244,26 @@ public final class LedgerWriter {
                 prefetched[at: position] = facts[at: index].seq
             }
         }
+    }
+
+    /// Releases a committed batch's facts on a thread of their own, off the judging thread.
+    ///
+    /// Their client fields were allocated where the facts were decoded (other threads), and
+    /// freeing another thread's memory takes that thread's allocator lock: releasing them
+    /// here took ~8% of `import`'s judging thread.
+    private static func release(_ facts: consuming KeyedTable<StagedFact>) {
+        let facts = Releasable(facts)
+        releaseQueue.async { _ = facts }
+    }
+
+    /// Where committed facts are released (``release(_:)``), one batch after the other.
+    private static let releaseQueue = DispatchQueue(label: "refledger.release", qos: .utility)
+
+    /// A value handed to another thread only to be released there.
+    private struct Releasable<Value>: @unchecked Sendable {
+        // @unchecked: the value is never read again, only dropped.
+        let value: Value
+        init(_ value: consuming Value) { self.value = value }
     }
 
     /// Rebuilds the ledger from the log, after a failed commit.

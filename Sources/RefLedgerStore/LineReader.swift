@@ -84,12 +84,33 @@ public final class LineReader {
 
     deinit { chunk.deallocate() }
 
+    /// Where ``appendNextLine(to:)`` put a line.
+    public enum AppendedLine: Sendable, Hashable {
+        /// The line's bytes, without the newline, are the last `byteCount` bytes of the buffer.
+        case complete(byteCount: Int)
+        /// A line over the limit, with its full length; nothing of it was appended.
+        case tooLong(byteCount: Int)
+    }
+
     /// The next line, or `nil` at the end of the input.
     ///
     /// - Throws: ``StoreError`` (``StoreError/Code/io`` for a failed read,
     ///   ``StoreError/Code/corrupted`` for damaged or truncated zstd input).
     public func nextLine() throws(StoreError) -> Line? {
         var line: [UInt8] = []
+        switch try appendNextLine(to: &line) {
+        case nil: return nil
+        case .complete: return .complete(line)
+        case .tooLong(let byteCount): return .tooLong(byteCount: byteCount)
+        }
+    }
+
+    /// Appends the next line's bytes to `buffer`, or returns `nil` at the end of the input:
+    /// many lines can share one buffer, rather than each having an array of its own.
+    ///
+    /// - Throws: as ``nextLine()``.
+    public func appendNextLine(to buffer: inout [UInt8]) throws(StoreError) -> AppendedLine? {
+        let start = buffer.count
         var byteCount = 0
         var sawBytes = false
         while true {
@@ -99,7 +120,7 @@ public final class LineReader {
                     finished = true
                     guard sawBytes else { return nil }
                     lineNumber += 1
-                    return ended(line, byteCount: byteCount)
+                    return ended(&buffer, from: start, byteCount: byteCount)
                 }
             }
             sawBytes = true
@@ -111,27 +132,34 @@ public final class LineReader {
             let piece = UnsafeRawBufferPointer(rebasing: available[..<(newline ?? available.endIndex)])
             // One byte over the limit is kept: a final `\r` is not counted.
             if byteCount + piece.count <= maxLineBytes + 1 {
-                line.append(contentsOf: piece)
-            } else {
-                line = []
+                buffer.append(contentsOf: piece)
+            } else if buffer.count > start {
+                buffer.removeSubrange(start...)
             }
             byteCount += piece.count
             chunkStart += piece.count
             if newline != nil {
                 chunkStart += 1
                 lineNumber += 1
-                return ended(line, byteCount: byteCount)
+                return ended(&buffer, from: start, byteCount: byteCount)
             }
         }
     }
 
-    /// A line read whole, without a final `\r` (it belongs to a CRLF newline, as the daemon
-    /// reads NDJSON): too long if what is left is over `maxLineBytes`.
-    private func ended(_ line: [UInt8], byteCount: Int) -> Line {
-        guard line.last == UInt8(ascii: "\r") else {
-            return byteCount > maxLineBytes ? .tooLong(byteCount: byteCount) : .complete(line)
+    /// A line read whole into `buffer` from `start`, without a final `\r` (it belongs to a
+    /// CRLF newline, as the daemon reads NDJSON): too long, and taken out again, if what is
+    /// left is over `maxLineBytes`.
+    private func ended(_ buffer: inout [UInt8], from start: Int, byteCount: Int) -> AppendedLine {
+        var count = byteCount
+        if buffer.count > start, buffer.last == UInt8(ascii: "\r") {
+            buffer.removeLast()
+            count -= 1
         }
-        return byteCount - 1 > maxLineBytes ? .tooLong(byteCount: byteCount) : .complete(Array(line.dropLast()))
+        guard count <= maxLineBytes else {
+            if buffer.count > start { buffer.removeSubrange(start...) }
+            return .tooLong(byteCount: byteCount)
+        }
+        return .complete(byteCount: buffer.count - start)
     }
 
     /// Reads the next chunk; `false` at the end of the input.

@@ -128,6 +128,35 @@ import Testing
         )
     }
 
+    /// Lines appended to one shared buffer (as `import` reads a run): each adds exactly its own
+    /// bytes without the newline; a line over the limit leaves what the buffer held before it
+    /// untouched, whether it was dropped while read or found too long at its end.
+    @Test func linesAppendedToASharedBufferAddOnlyTheirOwnBytes() throws {
+        let directory = try TemporaryDirectory("append")
+        defer { directory.remove() }
+        let limit = 8
+        let text = "one\r\n" + "123456789\n" + "toolongline\r\n" + "\n" + "12345678\r\n" + "last\r"
+        let path = directory.appending("in.ndjson")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        let reader = try LineReader(fileDescriptor: handle.fileDescriptor, maxLineBytes: limit)
+        var buffer = Array("held".utf8)
+        var appended: [LineReader.AppendedLine] = []
+        var numbers: [Int] = []
+        while let line = try reader.appendNextLine(to: &buffer) {
+            appended.append(line)
+            numbers.append(reader.lineNumber)
+        }
+        #expect(
+            appended == [
+                .complete(byteCount: 3), .tooLong(byteCount: 9), .tooLong(byteCount: 12), .complete(byteCount: 0),
+                .complete(byteCount: 8), .complete(byteCount: 4),
+            ]
+        )
+        #expect(numbers == [1, 2, 3, 4, 5, 6])
+        #expect(String(decoding: buffer, as: UTF8.self) == "heldone12345678last")
+    }
     @Test func truncatedZstdInputIsAnError() throws {
         let directory = try TemporaryDirectory("trunc")
         defer { directory.remove() }
