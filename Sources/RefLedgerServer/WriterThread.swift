@@ -212,7 +212,15 @@ final class WriterThread: @unchecked Sendable {
         outcomes.reserveCapacity(batch.count)
         // One read transaction for every id of the batch; should it fail, each fact looks
         // its own id up (and reports what goes wrong).
-        try? writer.prefetch(ids: batch.flatMap { $0.facts.map(\.id) })
+        var ids: [String] = []
+        ids.reserveCapacity(factCount)
+        for job in batch {
+            // Read in place: mapping over the facts copied each whole fact to take its id.
+            job.facts.withUnsafeBufferPointer { facts in
+                for index in facts.indices { ids.append(facts[index].id) }
+            }
+        }
+        try? writer.prefetch(ids: ids)
         for (jobIndex, job) in batch.enumerated() {
             var results: [WriteOutcome] = []
             results.reserveCapacity(job.facts.count)
