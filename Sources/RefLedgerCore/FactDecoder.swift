@@ -8,10 +8,15 @@ public enum FactDecoder {
     /// How far ahead of the daemon's clock a fact's `time` may be.
     public static let maxFutureMilliseconds: Int64 = 300_000
 
+    /// `too_large` for a fact (or a line read apart from its bytes) of `byteCount` bytes.
+    public static func tooLarge(byteCount: Int) -> LedgerError {
+        LedgerError(.tooLarge, "a fact may be at most \(maxFactBytes) bytes; this one has \(byteCount)")
+    }
+
     /// Decodes one fact from its JSON bytes.
     public static func decode(_ bytes: UnsafeRawBufferPointer, now: Timestamp) throws(LedgerError) -> Fact {
         guard bytes.count <= maxFactBytes else {
-            throw LedgerError(.tooLarge, "a fact may be at most \(maxFactBytes) bytes; this one has \(bytes.count)")
+            throw tooLarge(byteCount: bytes.count)
         }
         // The common fact is decoded in one pass (``FlatFactDecoder``); the general path decides
         // everything else, errors included.

@@ -86,12 +86,12 @@ public struct Importer {
         var maxLineBytes: Int { reader.maxLineBytes }
 
         mutating func next() throws -> (number: Int, line: LineReader.Line)? {
-            if let line = pushedBack {
-                pushedBack = nil
-                return line
+            var bytes: [UInt8] = []
+            guard let (number, line) = try next(appendingTo: &bytes) else { return nil }
+            switch line {
+            case .complete: return (number, .complete(bytes))
+            case .tooLong(let byteCount): return (number, .tooLong(byteCount: byteCount))
             }
-            guard let line = try reader.nextLine() else { return nil }
-            return (reader.lineNumber, line)
         }
 
         /// The next line, its bytes appended to `buffer` (see ``LineReader/appendNextLine(to:)``).
@@ -246,13 +246,7 @@ public struct Importer {
             Parallel.map(run.lines.count) { index in
                 let line = run.lines[index]
                 switch line.content {
-                case .tooLong(let count):
-                    return .failure(
-                        LedgerError(
-                            .tooLarge,
-                            "a fact may be at most \(FactDecoder.maxFactBytes) bytes; this line has \(count)"
-                        )
-                    )
+                case .tooLong(let count): return .failure(FactDecoder.tooLarge(byteCount: count))
                 case .bytes(let range):
                     return Result { () throws(LedgerError) in
                         try FactDecoder.decode(UnsafeRawBufferPointer(rebasing: bytes[range]), now: line.recordedAt)

@@ -252,19 +252,12 @@ public final class LedgerWriter {
     /// freeing another thread's memory takes that thread's allocator lock: releasing them
     /// here took ~8% of `import`'s judging thread.
     private static func release(_ facts: consuming KeyedTable<StagedFact>) {
-        let facts = Releasable(facts)
-        releaseQueue.async { _ = facts }
+        // Moved into the closure: no reference is left here to be the last one released.
+        releaseQueue.async { [facts = consume facts] in _ = facts }
     }
 
     /// Where committed facts are released (``release(_:)``), one batch after the other.
     private static let releaseQueue = DispatchQueue(label: "refledger.release", qos: .utility)
-
-    /// A value handed to another thread only to be released there.
-    private struct Releasable<Value>: @unchecked Sendable {
-        // @unchecked: the value is never read again, only dropped.
-        let value: Value
-        init(_ value: consuming Value) { self.value = value }
-    }
 
     /// Rebuilds the ledger from the log, after a failed commit.
     private func restore() throws {

@@ -79,6 +79,13 @@ import Testing
         for entry in entries { #expect(try log.seq(forID: entry.id) == entry.seq) }
         #expect(try log.seq(forID: "no-such-id") == nil)
         #expect(try log.seq(forID: "") == nil)
+        // Looked up together (in key order), each answer stays at its id's place.
+        let asked = [
+            entries[200].id, "no-such-id", entries[3].id, "", String(repeating: "x", count: 600), entries[3].id,
+        ]
+        #expect(
+            try log.seqs(forIDs: asked) == [entries[200].seq, nil, entries[3].seq, nil, nil, entries[3].seq]
+        )
 
         let duplicate = EventLog.Entry(
             id: entries[5].id,
