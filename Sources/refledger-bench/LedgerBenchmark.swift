@@ -147,13 +147,16 @@ struct LedgerBenchmark {
         let faultsBefore = Bench.threadPageFaults()
         run.seconds = Bench.time {
             // Each fact is moved out of the run, not copied (a copy retains every field), as
-            // import and the daemon's writer hand facts over.
+            // import and the daemon's writer hand facts over; the next one is moved out a step
+            // ahead, for its look-ups to start loading (reading it in place in the array copied
+            // it: a quarter of this loop's time went to retaining and releasing its fields).
+            var upcoming = pending.isEmpty ? nil : pending[0].take()
             for index in pending.indices {
-                // As import and the daemon do: the next fact's look-ups start loading now.
+                let fact = upcoming.take()!
                 if index + 1 < pending.count {
-                    pending.withUnsafeBufferPointer { if let next = $0[index + 1] { ledger.prefetch(next) } }
+                    upcoming = pending[index + 1].take()
+                    if case .some(let next) = upcoming { ledger.prefetch(next) }
                 }
-                let fact = pending[index].take()!
                 if let stored = try? ledger.apply(fact, recordedAt: now) {
                     run.accepted += 1
                     run.events += stored.count
