@@ -25,11 +25,8 @@ struct BenchDaemon {
         let data = directory + "/data"
         if fresh { try? FileManager.default.removeItem(atPath: data) }
         socketPath = directory + "/s.sock"
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent()
-            .appendingPathComponent("refledger")
         process = Process()
-        process.executableURL = executable
+        process.executableURL = Bench.refledgerExecutable
         process.arguments = ["serve", "--data", data, "--socket", socketPath] + arguments
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
