@@ -4,8 +4,9 @@
 /// Participants are large (256 bytes) and most of a ledger's state. In a `[String:
 /// Participant]` every growth of the table re-hashed each id and moved each participant into
 /// fresh memory; here a participant is never moved once added (``ChunkedArray``), and growth
-/// rebuilds an index of 8-byte slots without reading an id. Code that reads or writes several fields of one
-/// participant finds it once (``position(of:)``) and then works on ``subscript(at:)`` in place.
+/// rebuilds an index of 8-byte slots without reading an id. Code that reads or writes several
+/// fields of one participant finds it once (``position(of:)``) and then works on
+/// ``subscript(at:)`` in place.
 ///
 /// Participants are never removed. The order is the order of adding, which no answer depends
 /// on: what must be ordered (snapshots, leaderboards, id lists) sorts by id.

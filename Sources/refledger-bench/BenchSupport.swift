@@ -28,10 +28,17 @@ enum Bench {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// `getrusage(2)` of `who`: `RUSAGE_CHILDREN` (-1) or `RUSAGE_THREAD` (1, which Glibc's
+    /// Swift module does not name).
+    static func resourceUsage(_ who: Int32) -> rusage {
+        var usage = rusage()
+        getrusage(__rusage_who_t(who), &usage)
+        return usage
+    }
+
     /// CPU seconds, user and system, of the child processes waited for so far.
     static func childrenCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+        let usage = resourceUsage(RUSAGE_CHILDREN.rawValue)
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
@@ -84,8 +91,7 @@ enum Bench {
     /// the first time (mapped and zeroed by the kernel), whose cost on this VM varies twentyfold
     /// from one run to the next, so a rate is best read beside how many it took.
     static func threadPageFaults() -> Int {
-        var usage = rusage()
-        getrusage(1, &usage)  // RUSAGE_THREAD
+        let usage = resourceUsage(1)  // RUSAGE_THREAD
         return usage.ru_minflt + usage.ru_majflt
     }
 

@@ -69,6 +69,9 @@ struct LedgerBenchmark {
         var report: LogVerifier.Report?
         let verifySeconds = try Bench.time { report = try LogVerifier().verify(log) }
         let head = try log.head().seq
+        guard command.events == head else {
+            throw BenchFailure(description: "refledger import reported \(command.events) events; the log holds \(head)")
+        }
 
         // 4. Query latency at the head, on the biggest program.
         let writer = try LedgerWriter(log: log)
