@@ -176,7 +176,7 @@ extension Routes {
 /// The lines of an NDJSON body.
 enum NDJSONLines {
     /// The byte ranges of the non-blank lines of `body`, each without its `\n` (and without a
-    /// `\r` before it, so CRLF files work); a line of only spaces, tabs and `\r` is blank.
+    /// `\r` before it, so CRLF files work); blank lines (``NDJSONLine/isBlank(_:)``) are left out.
     static func ranges(in body: ByteBuffer) -> [Range<Int>] {
         body.withUnsafeReadableBytes { bytes in
             var ranges: [Range<Int>] = []
@@ -185,13 +185,7 @@ enum NDJSONLines {
                 var end = start
                 while end < bytes.count, bytes[end] != 0x0A { end += 1 }
                 let contentEnd = contentEnd(bytes, start: start, newline: end)
-                var blank = true
-                for index in start..<contentEnd
-                where !(bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0D) {
-                    blank = false
-                    break
-                }
-                if !blank { ranges.append(start..<contentEnd) }
+                if !NDJSONLine.isBlank(bytes[start..<contentEnd]) { ranges.append(start..<contentEnd) }
                 start = end + 1
             }
             return ranges

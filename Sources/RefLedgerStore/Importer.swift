@@ -112,17 +112,13 @@ public struct Importer {
         /// The first line that is not blank, left to be read again.
         mutating func peekFirstContent() throws -> [UInt8]? {
             while let (number, line) = try next() {
-                if case .complete(let bytes) = line, Importer.isBlank(bytes) { continue }
+                if case .complete(let bytes) = line, NDJSONLine.isBlank(bytes) { continue }
                 pushedBack = (number, line)
                 if case .complete(let bytes) = line { return bytes }
                 return nil
             }
             return nil
         }
-    }
-
-    static func isBlank(_ bytes: some Collection<UInt8>) -> Bool {
-        bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 
     /// Imports facts: each line decoded and applied in order; rejected lines are reported to
@@ -192,7 +188,7 @@ public struct Importer {
                 summary.lines += 1
                 run.lines.append(RunLine(number: number, content: .tooLong(byteCount: count), recordedAt: now))
             case .complete:
-                if Self.isBlank(run.bytes[start...]) {
+                if NDJSONLine.isBlank(run.bytes[start...]) {
                     run.bytes.removeSubrange(start...)
                     continue
                 }
@@ -280,7 +276,7 @@ public struct Importer {
             guard case .complete(let bytes) = line else {
                 throw Mismatch(line: number, message: "line is over \(lines.maxLineBytes) bytes")
             }
-            if Self.isBlank(bytes) { continue }
+            if NDJSONLine.isBlank(bytes) { continue }
             summary.lines += 1
             let (stored, claimedPrev, claimedHash) = try Self.parseStored(bytes, line: number)
             let rederived: StoredEvent

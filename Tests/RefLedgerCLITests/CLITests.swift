@@ -139,6 +139,24 @@ func runImport(_ facts: String, in directory: TemporaryDirectory) throws -> (res
         #expect(try runCommand("refledger", ["digest", "--data", data]).output.contains(#""seq":15"#))
     }
 
+    /// Blank lines (spaces, tabs, `\r`) are skipped, not judged, but still counted in the line
+    /// numbers rejections name; CRLF line ends read as LF.
+    @Test func importSkipsBlankLinesAndCountsThem() throws {
+        let directory = try TemporaryDirectory("cli")
+        defer { directory.remove() }
+        let lines = sampleFacts.split(separator: "\n").map(String.init)
+        let facts =
+            "\r\n \t\r\n" + lines[0] + "\r\n\t\r \n" + lines[1...].joined(separator: "\r\n")
+            + "\r\n\r\n   \n{\"id\":\"bad\"}\r\n"
+        let (result, data) = try runImport(facts, in: directory)
+        #expect(result.status == 1)
+        // Two blank lines, the program, one more blank line, the other 10 facts, three blank
+        // lines: the bad line is line 17.
+        #expect(result.stderr.contains("line 17: missing_field"), "\(result.stderr)")
+        #expect(result.stderr.contains("imported 11 facts (15 events), 0 duplicates, 1 rejected"), "\(result.stderr)")
+        #expect(try runCommand("refledger", ["digest", "--data", data]).output.contains(#""seq":15"#))
+    }
+
     /// A fact line that sets members only the log writes is a fact with unknown fields, also
     /// as the first line of a file (not the start of an export).
     @Test func aFirstFactWithLogMembersIsJudgedAsAFact() throws {

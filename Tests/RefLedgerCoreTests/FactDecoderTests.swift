@@ -218,6 +218,17 @@ private let conversion =
         #expect(error(fits) == nil)
     }
 
+    /// A line of only spaces, tabs and `\r` is blank (skipped in NDJSON); anything else — a
+    /// form feed, a vertical tab, a no-break space — is a line to judge (`bad_json`).
+    @Test(arguments: [
+        ("", true), (" ", true), ("\t \r", true), ("\r", true), ("\u{0C}", false), ("\u{0B}", false), ("\u{A0}", false),
+        (" x ", false),
+    ])
+    func blankLines(line: String, blank: Bool) {
+        #expect(NDJSONLine.isBlank(Array(line.utf8)) == blank, "\(Array(line.utf8))")
+        if !blank { #expect(error(line)?.code == .badJSON) }
+    }
+
     /// Deep nesting is judged by what it holds, up to the parser's limit; only beyond it is
     /// the line `bad_json`.
     @Test func deepNestingIsJudgedUpToTheLimit() {
