@@ -150,7 +150,10 @@ struct StoreBenchmark {
         let ids = Parallel.map(large.count) { index in Array(try! FactDecoder.decode(large[index], now: now).id.utf8) }
         var appendRows: [[String: Any]] = []
         var dictionaryLog: EventLog?
-        for (batch, count) in [(1, 2_000), (100, 100_000), (10_000, eventsAtLargeBatch)] {
+        for (batch, wanted) in [(1, 2_000), (100, 100_000), (10_000, eventsAtLargeBatch)] {
+            // `--events` below a row's count shortens that row too: each row appends (and puts
+            // raw) only as many events as were generated.
+            let count = min(wanted, large.count)
             let facts = Array(large.prefix(count))
             Bench.note("append path: \(count) events in batches of \(batch)")
             let directory = try Bench.scratchDirectory("append-\(batch)")
