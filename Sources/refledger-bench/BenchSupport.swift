@@ -69,11 +69,14 @@ enum Bench {
         return samples[min(rank, samples.count) - 1]
     }
 
-    /// The integer value of `--name N` in `arguments`, or `fallback`.
-    static func option(_ name: String, in arguments: [String], default fallback: Int) -> Int {
-        guard let index = arguments.firstIndex(of: "--" + name), index + 1 < arguments.count,
-            let value = Int(arguments[index + 1])
-        else { return fallback }
+    /// The integer value of `--name N` in `arguments`, or `fallback` when it is not given.
+    ///
+    /// - Throws: ``BenchFailure`` when the value is not an integer of at least `minimum`.
+    static func option(_ name: String, in arguments: [String], default fallback: Int, minimum: Int) throws -> Int {
+        guard let index = arguments.firstIndex(of: "--" + name) else { return fallback }
+        guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), value >= minimum else {
+            throw BenchFailure(description: "--\(name) takes an integer of at least \(minimum)")
+        }
         return value
     }
 

@@ -24,10 +24,10 @@ struct IngestBenchmark {
     /// Participants signed up before the measured facts, which only reference them.
     let population = 20_000
 
-    init(arguments: [String]) {
-        batchFacts = Bench.option("batch-facts", in: arguments, default: 1_000_000)
-        singleFacts = Bench.option("single-facts", in: arguments, default: 96_000)
-        snapshotEvery = Bench.option("snapshot-every", in: arguments, default: 250_000)
+    init(arguments: [String]) throws {
+        batchFacts = try Bench.option("batch-facts", in: arguments, default: 1_000_000, minimum: 1)
+        singleFacts = try Bench.option("single-facts", in: arguments, default: 96_000, minimum: 0)
+        snapshotEvery = try Bench.option("snapshot-every", in: arguments, default: 250_000, minimum: 1)
     }
 
     func run() throws {

@@ -11,10 +11,11 @@ struct LedgerBenchmark {
     /// Only decode and in-memory apply (`--apply-only`), for quick looks while tuning.
     let applyOnly: Bool
 
-    init(arguments: [String]) {
+    init(arguments: [String]) throws {
         applyOnly = arguments.contains("--apply-only")
-        factCount = Bench.option("facts", in: arguments, default: 1_000_000)
-        seed = UInt64(Bench.option("seed", in: arguments, default: 7))
+        // Fewer facts than this may sign up no participant to query.
+        factCount = try Bench.option("facts", in: arguments, default: 1_000_000, minimum: 100)
+        seed = UInt64(try Bench.option("seed", in: arguments, default: 7, minimum: 0))
     }
 
     func run() throws {

@@ -10,8 +10,8 @@ struct StoreBenchmark {
     /// Only the stage breakdown (`--stages-only`), for quick looks while tuning.
     let stagesOnly: Bool
 
-    init(arguments: [String]) {
-        eventsAtLargeBatch = Bench.option("events", in: arguments, default: 1_000_000)
+    init(arguments: [String]) throws {
+        eventsAtLargeBatch = try Bench.option("events", in: arguments, default: 1_000_000, minimum: 1)
         stagesOnly = arguments.contains("--stages-only")
     }
 

@@ -46,4 +46,17 @@ import Testing
         #expect((ingest["raw_lmdb"] as? [String: Any])?["batch_1_events_per_s"] != nil)
         #expect((ingest["restart"] as? [String: Any])?["seconds_to_first_answer"] != nil)
     }
+
+    /// Sizes the programs cannot run at are refused with a message, not a crash.
+    @Test(arguments: [
+        (["store", "--events", "0"], "--events takes an integer of at least 1"),
+        (["ledger", "--facts", "1"], "--facts takes an integer of at least 100"),
+        (["ledger", "--facts", "many"], "--facts takes an integer of at least 100"),
+        (["ingest", "--snapshot-every", "0"], "--snapshot-every takes an integer of at least 1"),
+    ])
+    func sizesOutOfRangeAreRefused(arguments: [String], message: String) throws {
+        let run = try runCommand("refledger-bench", arguments)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+    }
 }
