@@ -77,14 +77,14 @@ struct LedgerBenchmark {
         // 4. Query latency at the head, on the biggest program.
         let writer = try LedgerWriter(log: log)
         let program = biggestProgram(writer.ledger)
-        let participants = sampleParticipants(writer.ledger, program: program, count: 1000)
+        let participants = try sampleParticipants(writer.ledger, program: program, count: 1000)
         var metricsMicros: [Double] = []
         var participantMicros: [Double] = []
         for index in 0..<2000 {
             let start = Bench.now()
             _ = try Query(kind: .metrics(program: program)).answer(from: writer.ledger, seq: head, now: now)
             metricsMicros.append(Double(Bench.now() - start) / 1000)
-            let participant = participants[index % max(1, participants.count)]
+            let participant = participants[index % participants.count]
             let start2 = Bench.now()
             _ = try Query(kind: .participant(program: program, id: participant)).answer(
                 from: writer.ledger,
@@ -190,8 +190,14 @@ struct LedgerBenchmark {
         ledger.programNames.max { ledger.participantCount(program: $0) < ledger.participantCount(program: $1) } ?? ""
     }
 
-    private func sampleParticipants(_ ledger: Ledger, program: String, count: Int) -> [String] {
-        Array(ledger.participantIDs(program: program).prefix(count))
+    /// Up to `count` participants of `program` to query; throws if it has none (too few
+    /// facts generated).
+    private func sampleParticipants(_ ledger: Ledger, program: String, count: Int) throws -> [String] {
+        let sample = Array(ledger.participantIDs(program: program).prefix(count))
+        guard !sample.isEmpty else {
+            throw BenchFailure(description: "the \(factCount) facts sign up no participant to query: give more --facts")
+        }
+        return sample
     }
 }
 
