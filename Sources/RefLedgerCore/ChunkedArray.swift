@@ -41,6 +41,18 @@ public struct ChunkedArray<Element>: RandomAccessCollection {
         }
     }
 
+    /// Runs `body` on the element at `position`, in place. Unlike the subscript's `_modify`,
+    /// whose coroutine frame the caller may have to allocate, a closure costs no allocation.
+    public mutating func update<Result, Failure: Error>(
+        at position: Int,
+        _ body: (inout Element) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        precondition(position >= 0 && position < count, "index out of range")
+        return try chunks[position &>> Self.chunkShift].withUnsafeMutableBufferPointer {
+            (chunk) throws(Failure) -> Result in try body(&chunk[position & Self.chunkMask])
+        }
+    }
+
     public mutating func append(_ element: Element) {
         if chunks.isEmpty || (count > 0 && count & Self.chunkMask == 0) {
             var chunk: [Element] = []

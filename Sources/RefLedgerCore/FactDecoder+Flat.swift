@@ -34,7 +34,29 @@ enum FlatFactDecoder {
     ) -> Fact? {
         guard let base = raw.baseAddress else { return nil }
         var scanner = Scanner(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count))
-        guard let members = scanner.object(records: records) else { return nil }
+        // The members side by side in a temporary buffer, not an array of their own.
+        return withUnsafeTemporaryAllocation(of: Member.self, capacity: records.count) { slots in
+            var count = 0
+            defer { _ = slots.baseAddress!.deinitialize(count: count) }
+            guard scanner.object(records: records, into: slots, count: &count) else { return nil }
+            return decode(
+                raw,
+                members: UnsafeBufferPointer(rebasing: slots[..<count]),
+                scanner: scanner,
+                now: now,
+                records: records
+            )
+        }
+    }
+
+    /// Decodes the fact whose `members` were scanned, or returns `nil` when the general path must.
+    private static func decode(
+        _ raw: UnsafeRawBufferPointer,
+        members: UnsafeBufferPointer<Member>,
+        scanner: Scanner,
+        now: Timestamp,
+        records: UnsafeMutableBufferPointer<FlatCanonical.Member>
+    ) -> Fact? {
 
         let present = members.reduce(0 as UInt32) { $0 | $1.field.bit }
         func text(_ field: FactField) -> String? {
@@ -111,22 +133,25 @@ enum FlatFactDecoder {
 
         func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: input[range]) }
 
-        /// The members of the object that is the whole input, each recorded for the
-        /// canonical form.
-        mutating func object(records: UnsafeMutableBufferPointer<FlatCanonical.Member>) -> [Member]? {
+        /// Reads the members of the object that is the whole input into `members` (`count` of
+        /// them initialized, also when it fails), each recorded for the canonical form;
+        /// `false` at anything else.
+        mutating func object(
+            records: UnsafeMutableBufferPointer<FlatCanonical.Member>,
+            into members: UnsafeMutableBufferPointer<Member>,
+            count: inout Int
+        ) -> Bool {
             skipWhitespace()
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var members: [Member] = []
-            members.reserveCapacity(8)
+            guard take(UInt8(ascii: "{")) else { return false }
             var seen: UInt32 = 0
             repeat {
                 skipWhitespace()
                 guard let key = string(), let field = FactField.named(bytes(key)), seen & field.bit == 0,
-                    members.count < records.count
-                else { return nil }
+                    count < records.count, count < members.count
+                else { return false }
                 seen |= field.bit
                 skipWhitespace()
-                guard take(UInt8(ascii: ":")) else { return nil }
+                guard take(UInt8(ascii: ":")) else { return false }
                 skipWhitespace()
                 let start = position
                 let member: Member
@@ -136,15 +161,16 @@ enum FlatFactDecoder {
                 } else if let (value, digits) = integer() {
                     member = Member(field: field, text: nil, integer: value, contents: digits)
                 } else {
-                    return nil
+                    return false
                 }
-                records[members.count] = FlatCanonical.Member(key: key, value: start..<position)
-                members.append(member)
+                records[count] = FlatCanonical.Member(key: key, value: start..<position)
+                (members.baseAddress! + count).initialize(to: member)
+                count += 1
                 skipWhitespace()
             } while take(UInt8(ascii: ","))
-            guard take(UInt8(ascii: "}")) else { return nil }
+            guard take(UInt8(ascii: "}")) else { return false }
             skipWhitespace()
-            return position == input.count ? members : nil
+            return position == input.count
         }
 
         /// A string of printable ASCII without escapes: the range between its quotes.

@@ -73,14 +73,15 @@ enum FlatCanonical {
     /// `canonical` (from ``encode(_:members:time:)``) with `members` inserted in key order — a stored
     /// fact's body (`seq`, `recorded_at`, a signup's decisions); `nil` if it holds one of
     /// their keys already. The keys are the daemon's own: ASCII, nothing JSON escapes.
-    static func inserting(_ members: [(key: String, value: JSONValue)], into canonical: [UInt8]) -> [UInt8]? {
+    static func inserting(
+        _ members: UnsafeBufferPointer<(key: String, value: JSONValue)>,
+        into canonical: [UInt8]
+    ) -> [UInt8]? {
         guard canonical.count >= 2 else { return nil }
-        // The new members written once, in key order, one after another: `"key":value`.
-        var added: [UInt8] = []
-        added.reserveCapacity(48 * members.count)
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: members.count) { order -> [UInt8]? in
+        let count = members.count
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { order -> [UInt8]? in
             // The new members' indices in key order (insertion sort: a handful of them).
-            for index in members.indices {
+            for index in 0..<count {
                 assert(members[index].key.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C })
                 var slot = index
                 while slot > 0, CanonicalJSON.keyPrecedes(members[index].key, members[order[slot - 1]].key) {
@@ -89,94 +90,97 @@ enum FlatCanonical {
                 }
                 order[slot] = index
             }
-            return withUnsafeTemporaryAllocation(
-                of: (key: Range<Int>, member: Range<Int>).self,
-                capacity: members.count
-            ) {
+            return withUnsafeTemporaryAllocation(of: (key: Range<Int>, member: Range<Int>).self, capacity: count) {
                 spans -> [UInt8]? in
-                for position in members.indices {
+                // One array for all: room for the merged object less the new members' bytes,
+                // then the new members written once, in key order (`"key":value`), after it.
+                // The merge walks forward and never reaches bytes it has still to read.
+                let room = canonical.count + count
+                var output: [UInt8] = []
+                output.reserveCapacity(room + 48 * count)
+                output.append(contentsOf: repeatElement(0, count: room))
+                for position in 0..<count {
                     let member = members[order[position]]
-                    let start = added.count
-                    CanonicalJSON.writeString(member.key, into: &added)
-                    let keyEnd = added.count - 1
-                    added.append(UInt8(ascii: ":"))
-                    CanonicalJSON.write(member.value, into: &added)
-                    spans[position] = (key: (start + 1)..<keyEnd, member: start..<added.count)
+                    let start = output.count
+                    CanonicalJSON.writeString(member.key, into: &output)
+                    let keyEnd = output.count - 1
+                    output.append(UInt8(ascii: ":"))
+                    CanonicalJSON.write(member.value, into: &output)
+                    spans[position] = (key: (start + 1)..<keyEnd, member: start..<output.count)
                 }
-                return canonical.withUnsafeBufferPointer { bytes in
-                    added.withUnsafeBufferPointer { added in merge(bytes, with: added, at: UnsafeBufferPointer(spans)) }
+                let length = canonical.withUnsafeBufferPointer { bytes in
+                    output.withUnsafeMutableBufferPointer { output in
+                        merge(bytes, into: output, at: UnsafeBufferPointer(spans))
+                    }
                 }
+                guard let length else { return nil }
+                output.removeLast(output.count - length)
+                return output
             }
         }
     }
 
-    /// The object `bytes` (canonical, plain members) with the members `added[spans[i].member]`
-    /// (sorted by key) merged in by key; `nil` if one of their keys is there already.
+    /// Writes the object `bytes` (canonical, plain members) to the start of `output` with the
+    /// members at `output[spans[i].member]` (sorted by key, after the room for the merged
+    /// object) merged in by key, and returns its length; `nil` if one of their keys is there
+    /// already.
     private static func merge(
         _ bytes: UnsafeBufferPointer<UInt8>,
-        with added: UnsafeBufferPointer<UInt8>,
+        into output: UnsafeMutableBufferPointer<UInt8>,
         at spans: UnsafeBufferPointer<(key: Range<Int>, member: Range<Int>)>
-    ) -> [UInt8]? {
+    ) -> Int? {
         let end = bytes.count - 1  // the closing brace
-        let hasMembers = end > 1
-        let total = bytes.count + added.count + (hasMembers ? spans.count : spans.count - 1)
-        var failed = false
-        let output = [UInt8](unsafeUninitializedCapacity: total) { output, written in
-            var cursor = 0
-            func copy(_ source: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-                UnsafeMutableRawPointer(output.baseAddress! + cursor).copyMemory(
-                    from: source.baseAddress! + range.lowerBound,
-                    byteCount: range.count
-                )
-                cursor += range.count
-            }
-            func put(_ byte: UInt8) {
-                output[cursor] = byte
-                cursor += 1
-            }
-            put(UInt8(ascii: "{"))
-            var next = 0  // the next new member to write
-            var copied = 1  // bytes of the object written up to here
-            var position = 1
-            // Members: `"key":value`, no escapes; values are strings or integers.
-            while position < end, bytes[position] == UInt8(ascii: "\"") {
-                let keyEnd = quote(in: bytes, from: position + 1, before: end)
-                var valueEnd = keyEnd + 2
-                if valueEnd < end, bytes[valueEnd] == UInt8(ascii: "\"") {
-                    valueEnd = quote(in: bytes, from: valueEnd + 1, before: end) + 1
-                } else {
-                    while valueEnd < end, bytes[valueEnd] != UInt8(ascii: ","), bytes[valueEnd] != UInt8(ascii: "}") {
-                        valueEnd += 1
-                    }
+        let added = UnsafeBufferPointer(output)
+        var cursor = 0
+        func copy(_ source: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+            // A new member may move onto bytes of its own: `copyMemory` allows the overlap.
+            UnsafeMutableRawPointer(output.baseAddress! + cursor).copyMemory(
+                from: source.baseAddress! + range.lowerBound,
+                byteCount: range.count
+            )
+            cursor += range.count
+        }
+        func put(_ byte: UInt8) {
+            output[cursor] = byte
+            cursor += 1
+        }
+        put(UInt8(ascii: "{"))
+        var next = 0  // the next new member to write
+        var copied = 1  // bytes of the object written up to here
+        var position = 1
+        // Members: `"key":value`, no escapes; values are strings or integers.
+        while position < end, bytes[position] == UInt8(ascii: "\"") {
+            let keyEnd = quote(in: bytes, from: position + 1, before: end)
+            var valueEnd = keyEnd + 2
+            if valueEnd < end, bytes[valueEnd] == UInt8(ascii: "\"") {
+                valueEnd = quote(in: bytes, from: valueEnd + 1, before: end) + 1
+            } else {
+                while valueEnd < end, bytes[valueEnd] != UInt8(ascii: ","), bytes[valueEnd] != UInt8(ascii: "}") {
+                    valueEnd += 1
                 }
-                // New members that sort before this one go here, before the bytes from `position`.
-                while next < spans.count {
-                    let order = compare(added, spans[next].key, bytes, (position + 1)..<keyEnd)
-                    if order == 0 {
-                        failed = true
-                        written = 0
-                        return
-                    }
-                    guard order < 0 else { break }
-                    copy(bytes, copied..<position)
-                    copied = position
-                    copy(added, spans[next].member)
-                    put(UInt8(ascii: ","))
-                    next += 1
-                }
-                position = valueEnd + 1
             }
-            // The rest of the object, then the new members that sort last.
-            copy(bytes, copied..<end)
+            // New members that sort before this one go here, before the bytes from `position`.
             while next < spans.count {
-                if cursor > 1 { put(UInt8(ascii: ",")) }
+                let order = compare(added, spans[next].key, bytes, (position + 1)..<keyEnd)
+                if order == 0 { return nil }
+                guard order < 0 else { break }
+                copy(bytes, copied..<position)
+                copied = position
                 copy(added, spans[next].member)
+                put(UInt8(ascii: ","))
                 next += 1
             }
-            put(UInt8(ascii: "}"))
-            written = cursor
+            position = valueEnd + 1
         }
-        return failed ? nil : output
+        // The rest of the object, then the new members that sort last.
+        copy(bytes, copied..<end)
+        while next < spans.count {
+            if cursor > 1 { put(UInt8(ascii: ",")) }
+            copy(added, spans[next].member)
+            next += 1
+        }
+        put(UInt8(ascii: "}"))
+        return cursor
     }
 
     /// The index of the first `"` in `bytes[start..<end]`, or `end`; eight bytes a step.

@@ -25,6 +25,14 @@ public struct KeyedTable<Value: Sendable>: Sendable, Sequence {
         _modify { yield &values[position] }
     }
 
+    /// Runs `body` on the value at `position`, in place (see ``ChunkedArray/update(at:_:)``).
+    public mutating func update<Result, Failure: Error>(
+        at position: Int,
+        _ body: (inout Value) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        try values.update(at: position, body)
+    }
+
     /// Where the value of `key` is, if the table has the key.
     public func position(of key: String) -> Int? { index.position(of: key, in: keys) }
 

@@ -61,7 +61,9 @@ public struct Ledger: Sendable {
         guard let index = programs.position(of: fact.program) else {
             throw LedgerError(.unknownProgram, "program \(fact.program) has no program fact yet", field: "program")
         }
-        try programs[at: index].apply(fact, context: &context, sha256: sha256)
+        try programs.update(at: index) { (program) throws(LedgerError) in
+            try program.apply(fact, context: &context, sha256: sha256)
+        }
         guard !context.derived.isEmpty else { return [context.stored] }
         var events: [StoredEvent] = []
         events.reserveCapacity(1 + context.derived.count)

@@ -42,13 +42,21 @@ public struct StoredEvent: Sendable, Hashable {
         for (key, value) in added { body(key, value) }
     }
 
-    /// Every member added to `base`, as a list (what the flat canonical writer inserts).
-    private var addedMembers: [(key: String, value: JSONValue)] {
-        guard stamp != nil else { return added }
-        var members: [(key: String, value: JSONValue)] = []
-        members.reserveCapacity(2 + added.count)
-        forEachAddedMember { members.append(($0, $1)) }
-        return members
+    /// Calls `body` with every member added to `base`, in order, side by side in a temporary
+    /// buffer (what the flat canonical writer inserts).
+    private func withAddedMembers<Result>(
+        _ body: (UnsafeBufferPointer<(key: String, value: JSONValue)>) -> Result
+    ) -> Result {
+        let count = (stamp == nil ? 0 : 2) + added.count
+        return withUnsafeTemporaryAllocation(of: (key: String, value: JSONValue).self, capacity: count) { members in
+            var filled = 0
+            forEachAddedMember { key, value in
+                (members.baseAddress! + filled).initialize(to: (key, value))
+                filled += 1
+            }
+            defer { _ = members.baseAddress!.deinitialize(count: filled) }
+            return body(UnsafeBufferPointer(rebasing: members[..<filled]))
+        }
     }
 
     public init(fields: JSONObject) { base = fields }
@@ -119,7 +127,9 @@ public struct StoredEvent: Sendable, Hashable {
 
     /// Canonical JSON of the event without `prev` and `hash` — what the store chains.
     public func canonicalBody() -> [UInt8] {
-        if let client = canonicalClient, let body = FlatCanonical.inserting(addedMembers, into: client) { return body }
+        if let client = canonicalClient, let body = withAddedMembers({ FlatCanonical.inserting($0, into: client) }) {
+            return body
+        }
         return CanonicalJSON.encode(fields)
     }
 

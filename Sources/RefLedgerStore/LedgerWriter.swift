@@ -202,7 +202,7 @@ public final class LedgerWriter {
         inFlight = (
             facts,
             Ahead(on: .ownThread) {
-                Result { () throws -> Void in _ = try Self.write(events, to: log) }
+                Result { () throws -> Void in _ = try log.append(Self.entries(events)) }
             }
         )
     }
@@ -264,11 +264,16 @@ public final class LedgerWriter {
         (ledger, restoreReport) = try LedgerReplay.restore(log)
     }
 
-    /// Writes `events` in one durable transaction: canonical JSON on every core, then the log.
-    private static func write(_ events: [StoredEvent], to log: EventLog) throws -> [Committed] {
-        let entries = Parallel.map(events.count) { index in
+    /// The log entries of `events`, their canonical bodies written on every core.
+    private static func entries(_ events: [StoredEvent]) -> [EventLog.Entry] {
+        Parallel.map(events.count) { index in
             EventLog.Entry(id: events[index].id, seq: events[index].seq, body: events[index].canonicalBody())
         }
+    }
+
+    /// Writes `events` in one durable transaction: canonical JSON on every core, then the log.
+    private static func write(_ events: [StoredEvent], to log: EventLog) throws -> [Committed] {
+        let entries = entries(events)
         return zip(entries, try log.append(entries)).map { Committed(body: $0.body, link: $1) }
     }
 }
