@@ -195,7 +195,7 @@ enum NDJSONLines {
     /// Where the content of the line from `start` to its `\n` at `newline` ends: before a
     /// `\r` that makes the newline a CRLF.
     static func contentEnd(_ bytes: UnsafeRawBufferPointer, start: Int, newline: Int) -> Int {
-        newline > start && bytes[newline - 1] == 0x0D ? newline - 1 : newline
+        NDJSONLine.contentEnd(of: bytes[start..<newline])
     }
 }
 

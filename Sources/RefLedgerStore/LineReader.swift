@@ -1,3 +1,5 @@
+import RefLedgerCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -151,7 +153,7 @@ public final class LineReader {
     /// left is over `maxLineBytes`.
     private func ended(_ buffer: inout [UInt8], from start: Int, byteCount: Int) -> AppendedLine {
         var count = byteCount
-        if buffer.count > start, buffer.last == UInt8(ascii: "\r") {
+        if NDJSONLine.contentEnd(of: buffer[start...]) < buffer.endIndex {
             buffer.removeLast()
             count -= 1
         }

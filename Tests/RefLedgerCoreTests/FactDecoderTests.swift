@@ -229,6 +229,15 @@ private let conversion =
         if !blank { #expect(error(line)?.code == .badJSON) }
     }
 
+    /// A line's content ends before one final `\r` (the CR of a CRLF newline), and only one:
+    /// the rule both `import` and the daemon's batch splitter use.
+    @Test(arguments: [("", 0), ("{}", 2), ("{}\r", 2), ("{}\r\r", 3), ("\r", 0), ("\r{}", 3), (" \r ", 3)])
+    func lineContentEndsBeforeAFinalCarriageReturn(line: String, length: Int) {
+        let bytes = Array(line.utf8)
+        #expect(NDJSONLine.contentEnd(of: bytes) == length)
+        #expect(NDJSONLine.contentEnd(of: bytes[0...].dropFirst(0)) == length)
+    }
+
     /// Deep nesting is judged by what it holds, up to the parser's limit; only beyond it is
     /// the line `bad_json`.
     @Test func deepNestingIsJudgedUpToTheLimit() {
