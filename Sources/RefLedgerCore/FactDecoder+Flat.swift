@@ -37,7 +37,7 @@ enum FlatFactDecoder {
         // The members side by side in a temporary buffer, not an array of their own.
         return withUnsafeTemporaryAllocation(of: Member.self, capacity: records.count) { slots in
             var count = 0
-            defer { _ = slots.baseAddress!.deinitialize(count: count) }
+            defer { if count > 0 { _ = slots.baseAddress!.deinitialize(count: count) } }
             guard scanner.object(records: records, into: slots, count: &count) else { return nil }
             return decode(
                 raw,

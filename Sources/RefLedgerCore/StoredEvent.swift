@@ -54,7 +54,8 @@ public struct StoredEvent: Sendable, Hashable {
                 (members.baseAddress! + filled).initialize(to: (key, value))
                 filled += 1
             }
-            defer { _ = members.baseAddress!.deinitialize(count: filled) }
+            // An empty buffer may have no address: only a filled one is deinitialized.
+            defer { if filled > 0 { _ = members.baseAddress!.deinitialize(count: filled) } }
             return body(UnsafeBufferPointer(rebasing: members[..<filled]))
         }
     }
