@@ -57,7 +57,6 @@ enum FlatFactDecoder {
         now: Timestamp,
         records: UnsafeMutableBufferPointer<FlatCanonical.Member>
     ) -> Fact? {
-
         let present = members.reduce(0 as UInt32) { $0 | $1.field.bit }
         func text(_ field: FactField) -> String? {
             for index in members.indices where members[index].field == field { return members[index].text }

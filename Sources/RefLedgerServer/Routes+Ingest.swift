@@ -62,7 +62,7 @@ extension Routes {
     static func countedBytes(_ body: ByteBuffer) -> Int {
         body.withUnsafeReadableBytes { bytes in
             guard bytes.last == 0x0A else { return bytes.count }
-            return NDJSONLines.contentEnd(bytes, start: 0, newline: bytes.count - 1)
+            return NDJSONLine.contentEnd(of: bytes[..<(bytes.count - 1)])
         }
     }
 
@@ -184,18 +184,12 @@ enum NDJSONLines {
             while start < bytes.count {
                 var end = start
                 while end < bytes.count, bytes[end] != 0x0A { end += 1 }
-                let contentEnd = contentEnd(bytes, start: start, newline: end)
+                let contentEnd = NDJSONLine.contentEnd(of: bytes[start..<end])
                 if !NDJSONLine.isBlank(bytes[start..<contentEnd]) { ranges.append(start..<contentEnd) }
                 start = end + 1
             }
             return ranges
         }
-    }
-
-    /// Where the content of the line from `start` to its `\n` at `newline` ends: before a
-    /// `\r` that makes the newline a CRLF.
-    static func contentEnd(_ bytes: UnsafeRawBufferPointer, start: Int, newline: Int) -> Int {
-        NDJSONLine.contentEnd(of: bytes[start..<newline])
     }
 }
 

@@ -235,7 +235,9 @@ private let conversion =
     func lineContentEndsBeforeAFinalCarriageReturn(line: String, length: Int) {
         let bytes = Array(line.utf8)
         #expect(NDJSONLine.contentEnd(of: bytes) == length)
-        #expect(NDJSONLine.contentEnd(of: bytes[0...].dropFirst(0)) == length)
+        // In a slice of a larger buffer (as the daemon's splitter asks), an index into that buffer.
+        let buffer = Array("x\r\n".utf8) + bytes
+        #expect(NDJSONLine.contentEnd(of: buffer[3...]) == 3 + length)
     }
 
     /// Deep nesting is judged by what it holds, up to the parser's limit; only beyond it is
