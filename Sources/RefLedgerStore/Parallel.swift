@@ -67,14 +67,21 @@ public final class Ahead<Value>: @unchecked Sendable {
     /// benchmark (its caller is a plain thread) appended 301–313k events/s with `.pool`
     /// against 270–285k with `.ownThread`, one thread too many for the cores.
     public init(on placement: Placement = .pool, _ work: @escaping @Sendable () -> Value) {
-        let run: @Sendable () -> Void = {
-            self.result = work()
-            self.done.signal()
-        }
+        let run: @Sendable () -> Void = { self.finish(work) }
         switch placement {
         case .pool: DispatchQueue.global().async(execute: run)
         case .ownThread: Thread(block: run).start()
         }
+    }
+
+    /// Starts `work` on a serial `queue`, after the work queued there before it.
+    init(after queue: DispatchQueue, _ work: @escaping @Sendable () -> Value) {
+        queue.async { self.finish(work) }
+    }
+
+    private func finish(_ work: () -> Value) {
+        result = work()
+        done.signal()
     }
 
     /// Waits for the work to finish and returns its result; call once.
