@@ -44,6 +44,17 @@ extension EventLog {
         public var writeSeconds: Double
     }
 
+    /// A snapshot serialized and compressed, not yet stored (``storeSnapshot(_:)``).
+    public struct PreparedSnapshot: Sendable {
+        /// The seq of the last event the state includes.
+        public let seq: UInt64
+        /// The stored value, its head hash still zero.
+        fileprivate var value: [UInt8]
+        fileprivate let stateBytes: Int
+        fileprivate let encodeSeconds: Double
+        fileprivate let compressSeconds: Double
+    }
+
     /// Stores a snapshot of `ledger` at its head seq, in a write transaction of its own, and
     /// deletes all but the newest two snapshots.
     ///
@@ -58,6 +69,18 @@ extension EventLog {
     ///   ``StoreError/Code/storageFull``, or an LMDB or zstd failure.
     @discardableResult
     public func writeSnapshot(of ledger: Ledger, fork: Ledger.Fork = Ledger.oneAfterTheOther) throws -> SnapshotWrite {
+        try storeSnapshot(prepareSnapshot(of: ledger, fork: fork))
+    }
+
+    /// Serializes and compresses a snapshot of `ledger` (the first half of
+    /// ``writeSnapshot(of:fork:)``), without touching the log: the ledger may include facts
+    /// whose batch is still being written, as long as it is stored only once they are.
+    public func prepareSnapshot(
+        of ledger: Ledger,
+        fork: Ledger.Fork = Ledger.oneAfterTheOther
+    ) throws
+        -> PreparedSnapshot
+    {
         guard writer != nil else { throw StoreError(.readOnly, "the log at \(directory) is open read-only") }
         let seq = ledger.head
         guard seq > 0 else { throw StoreError(.invalidArgument, "an empty ledger needs no snapshot") }
@@ -71,7 +94,25 @@ extension EventLog {
         } catch {
             throw StoreError.zstd(error, "compressing the snapshot at seq \(seq)")
         }
-        let compressed = clock.now
+        return PreparedSnapshot(
+            seq: seq,
+            value: value,
+            stateBytes: state.count,
+            encodeSeconds: start.duration(to: encoded) / .seconds(1),
+            compressSeconds: encoded.duration(to: clock.now) / .seconds(1)
+        )
+    }
+
+    /// Stores a prepared snapshot (the second half of ``writeSnapshot(of:fork:)``), with the
+    /// log's hash at its seq; throws ``StoreError/Code/invalidArgument`` if the log does not
+    /// hold that seq.
+    @discardableResult
+    public func storeSnapshot(_ prepared: PreparedSnapshot) throws -> SnapshotWrite {
+        guard writer != nil else { throw StoreError(.readOnly, "the log at \(directory) is open read-only") }
+        let seq = prepared.seq
+        var value = prepared.value
+        let clock = ContinuousClock()
+        let start = clock.now
         try commitWrite { txn, handles in
             guard let snapshots = handles.snapshots else { throw StoreError(.readOnly, "no snapshots database") }
             guard seq <= (try Self.decodeHead(try txn.get(handles.meta, key: MetaKey.head))).seq else {
@@ -86,14 +127,13 @@ extension EventLog {
             let stale = try Self.snapshotSeqs(txn: txn, snapshots: snapshots).dropLast(SnapshotFormat.kept)
             for old in stale { try txn.delete(snapshots, key: RecordFormat.key(old)) }
         }
-        let written = clock.now
         return SnapshotWrite(
             seq: seq,
-            stateBytes: state.count,
+            stateBytes: prepared.stateBytes,
             storedBytes: value.count,
-            encodeSeconds: start.duration(to: encoded) / .seconds(1),
-            compressSeconds: encoded.duration(to: compressed) / .seconds(1),
-            writeSeconds: compressed.duration(to: written) / .seconds(1)
+            encodeSeconds: prepared.encodeSeconds,
+            compressSeconds: prepared.compressSeconds,
+            writeSeconds: start.duration(to: clock.now) / .seconds(1)
         )
     }
 

@@ -199,10 +199,37 @@ public struct Importer {
         }
         if !run.lines.isEmpty { try startRun() }
         if let last = decoding { try judge(last.run.lines, last.decoded.wait()) }
+        // The final state is known: its snapshot is encoded while the last batches are written.
+        let snapshot = prepareSnapshot(of: writer.ledger, for: writer.log, summary: summary)
         _ = try writer.commit()
         summary.head = try writer.log.head()
-        snapshot(writer.ledger, into: writer.log, summary: &summary)
+        if let snapshot { store(snapshot.wait(), into: writer.log, summary: &summary) }
         return summary
+    }
+
+    /// Starts encoding the final snapshot, when asked for and something was stored.
+    private func prepareSnapshot(
+        of ledger: Ledger,
+        for log: EventLog,
+        summary: Summary
+    )
+        -> Ahead<Result<EventLog.PreparedSnapshot, any Error>>?
+    {
+        guard writesSnapshot, summary.events > 0 else { return nil }
+        return Ahead(on: .ownThread) { Result { try log.prepareSnapshot(of: ledger, fork: Ledger.onTwoThreads) } }
+    }
+
+    /// Stores the final snapshot, or notes why there is none; the import itself stands.
+    private func store(
+        _ prepared: Result<EventLog.PreparedSnapshot, any Error>,
+        into log: EventLog,
+        summary: inout Summary
+    ) {
+        do {
+            summary.snapshot = try log.storeSnapshot(prepared.get())
+        } catch {
+            summary.snapshotFailure = "\(error)"
+        }
     }
 
     /// Lines decoded ahead of judging.
@@ -338,12 +365,8 @@ public struct Importer {
     /// Writes the final snapshot when asked for and something was stored.
     private func snapshot(_ ledger: Ledger, into log: EventLog, summary: inout Summary) {
         guard writesSnapshot, summary.events > 0 else { return }
-        do {
-            // The import's last work: the encoding may take both cores.
-            summary.snapshot = try log.writeSnapshot(of: ledger, fork: Ledger.onTwoThreads)
-        } catch {
-            summary.snapshotFailure = "\(error)"
-        }
+        // The import's last work: the encoding may take both cores.
+        store(Result { try log.prepareSnapshot(of: ledger, fork: Ledger.onTwoThreads) }, into: log, summary: &summary)
     }
 
     private static func parseStored(_ bytes: [UInt8], line: Int) throws -> (StoredEvent, [UInt8], [UInt8]) {

@@ -116,4 +116,32 @@ import Testing
         #expect(try log.head().seq > committed.seq)
         #expect(try log.verifyChain().isValid)
     }
+
+    /// A snapshot may be encoded while its facts are still staged (import encodes its final
+    /// snapshot while the last batches are written), but stored only once the log holds them.
+    @Test func aSnapshotPreparedBeforeItsCommitIsStoredAfterIt() throws {
+        let directory = try TemporaryDirectory("writer-snapshot")
+        defer { directory.remove() }
+        let log = try EventLog.open(directory: directory.path, readOnly: false)
+        defer { log.close() }
+        let writer = try LedgerWriter(log: log, clock: { Self.clock })
+        let lines = Self.lines(seed: 13, count: 2_100)
+        for line in lines[..<2_000] { _ = Array(line.utf8).withUnsafeBytes { writer.submit($0) } }
+        try writer.commitInBackground()
+        let prepared = try log.prepareSnapshot(of: writer.ledger)
+        #expect(prepared.seq == writer.ledger.head)
+        #expect(prepared.seq > 0)
+        // Facts staged after the batch under way: a snapshot including them is ahead of the log.
+        for line in lines[2_000...] { _ = Array(line.utf8).withUnsafeBytes { writer.submit($0) } }
+        let ahead = try log.prepareSnapshot(of: writer.ledger)
+        #expect(ahead.seq > prepared.seq)
+        let early = #expect(throws: StoreError.self) { try log.storeSnapshot(ahead) }
+        #expect(early?.code == .invalidArgument)
+        _ = try writer.commit()
+        let stored = try log.storeSnapshot(prepared)
+        #expect(stored.seq == prepared.seq)
+        let (restored, report) = try LedgerReplay.restore(log)
+        #expect(report.snapshotSeq == prepared.seq)
+        #expect(restored.snapshotBytes() == (try LedgerReplay.replay(log)).snapshotBytes())
+    }
 }
