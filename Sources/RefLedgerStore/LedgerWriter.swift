@@ -1,6 +1,5 @@
 import Foundation
 public import RefLedgerCore
-import Synchronization
 
 /// The single writer: judges facts in order (decode → idempotency → ledger), stages what
 /// they store, and appends a whole batch in one durable transaction.
