@@ -199,34 +199,29 @@ public struct Importer {
         }
         if !run.lines.isEmpty { try startRun() }
         if let last = decoding { try judge(last.run.lines, last.decoded.wait()) }
-        // The final state is known: its snapshot is encoded while the last batches are written.
-        let snapshot = prepareSnapshot(of: writer.ledger, for: writer.log, summary: summary)
-        _ = try writer.commit()
-        summary.head = try writer.log.head()
-        if let snapshot { store(snapshot.wait(), into: writer.log, summary: &summary) }
+        try finish(&summary, ledger: writer.ledger, log: writer.log) { _ = try writer.commit() }
         return summary
     }
 
-    /// Starts encoding the final snapshot, when asked for and something was stored.
-    private func prepareSnapshot(
-        of ledger: Ledger,
-        for log: EventLog,
-        summary: Summary
-    )
-        -> Ahead<Result<EventLog.PreparedSnapshot, any Error>>?
-    {
-        guard writesSnapshot, summary.events > 0 else { return nil }
-        return Ahead(on: .ownThread) { Result { try log.prepareSnapshot(of: ledger, fork: Ledger.onTwoThreads) } }
-    }
-
-    /// Stores the final snapshot, or notes why there is none; the import itself stands.
-    private func store(
-        _ prepared: Result<EventLog.PreparedSnapshot, any Error>,
-        into log: EventLog,
-        summary: inout Summary
-    ) {
+    /// Ends an import: runs its last commit and notes the head; then, when asked for and
+    /// something was stored, stores a snapshot of `ledger` (the final state), encoded on other
+    /// threads while that commit and any batches still under way are written. A snapshot that
+    /// cannot be written is noted in the summary; the import itself stands.
+    private func finish(
+        _ summary: inout Summary,
+        ledger: Ledger,
+        log: EventLog,
+        lastCommit: () throws -> Void
+    ) throws {
+        let snapshot =
+            writesSnapshot && summary.events > 0
+            ? Ahead(on: .ownThread) { Result { try log.prepareSnapshot(of: ledger, fork: Ledger.onTwoThreads) } }
+            : nil
+        try lastCommit()
+        summary.head = try log.head()
+        guard let snapshot else { return }
         do {
-            summary.snapshot = try log.storeSnapshot(prepared.get())
+            summary.snapshot = try log.storeSnapshot(snapshot.wait().get())
         } catch {
             summary.snapshotFailure = "\(error)"
         }
@@ -356,17 +351,8 @@ public struct Importer {
         guard expected.isEmpty else {
             throw Mismatch(line: lastLine, message: "the input ends before derived event \(expected[0].id)")
         }
-        try flush()
-        summary.head = try log.head()
-        snapshot(replay.ledger, into: log, summary: &summary)
+        try finish(&summary, ledger: replay.ledger, log: log, lastCommit: flush)
         return summary
-    }
-
-    /// Writes the final snapshot when asked for and something was stored.
-    private func snapshot(_ ledger: Ledger, into log: EventLog, summary: inout Summary) {
-        guard writesSnapshot, summary.events > 0 else { return }
-        // The import's last work: the encoding may take both cores.
-        store(Result { try log.prepareSnapshot(of: ledger, fork: Ledger.onTwoThreads) }, into: log, summary: &summary)
     }
 
     private static func parseStored(_ bytes: [UInt8], line: Int) throws -> (StoredEvent, [UInt8], [UInt8]) {

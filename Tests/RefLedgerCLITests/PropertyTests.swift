@@ -120,5 +120,12 @@ import Testing
         #expect(copied.count == cliEvents.count)
         #expect(copied.map(\.full) == cliEvents.map(\.full))
         #expect(try readLines(export) == cliEvents.map(\.full))
+        // Both imports end with a snapshot at the head, so a daemon started there replays nothing.
+        for data in [first, second] {
+            let log = try EventLog.open(directory: data, readOnly: true)
+            defer { log.close() }
+            #expect(try log.snapshotSeqs() == [UInt64(cliEvents.count)])
+            #expect(try LedgerReplay.restore(log).report.replayedEvents == 0)
+        }
     }
 }
