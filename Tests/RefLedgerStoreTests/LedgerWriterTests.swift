@@ -117,6 +117,80 @@ import Testing
         #expect(try log.verifyChain().isValid)
     }
 
+    /// A re-post is judged against every batch under way, the older one included: the same
+    /// fact is a duplicate at its seq, other content an `id_conflict`, and nothing is stored
+    /// twice. The batches stay under way (in the writer's list) until waited for, however fast
+    /// they are written, so this does not depend on timing.
+    @Test func aRepostIsFoundInEitherBatchUnderWay() throws {
+        let directory = try TemporaryDirectory("writer-repost")
+        defer { directory.remove() }
+        let log = try EventLog.open(directory: directory.path, readOnly: false)
+        defer { log.close() }
+        let writer = try LedgerWriter(log: log, clock: { Self.clock })
+        #expect(writer.maxBatchesInFlight >= 2)
+        let time = "2026-09-30T12:00:00Z"
+        func signup(_ id: String, _ participant: String) -> String {
+            #"{"id":"\#(id)","type":"signup","program":"p","time":"\#(time)","participant":"\#(participant)"}"#
+        }
+        func submit(_ line: String) -> LedgerWriter.Outcome {
+            Array(line.utf8).withUnsafeBytes { writer.submit($0) }
+        }
+        let program =
+            #"{"id":"p","type":"program","program":"p","time":"\#(time)","#
+            + #""rules":{"currency":"USD","referrer_reward":{"fixed":100}}}"#
+        let older = [program, signup("a1", "alice"), signup("a2", "ann")]
+        let newer = [signup("b1", "bob"), signup("b2", "bea")]
+        for line in older {
+            guard case .created = submit(line) else {
+                Issue.record("not created: \(line)")
+                return
+            }
+        }
+        try writer.commitInBackground()
+        for line in newer {
+            guard case .created = submit(line) else {
+                Issue.record("not created: \(line)")
+                return
+            }
+        }
+        try writer.commitInBackground()
+        #expect(writer.isCommitting)
+        #expect(writer.stagedCount == 0)
+
+        // Seqs 1–3 in the older batch, 4–5 in the newer.
+        for (line, seq) in [(older[1], UInt64(2)), (older[2], 3), (newer[0], 4), (newer[1], 5)] {
+            guard case .duplicate(let found) = submit(line) else {
+                Issue.record("not a duplicate: \(line)")
+                continue
+            }
+            #expect(found == seq)
+        }
+        for line in [signup("a1", "someone-else"), signup("b2", "someone-else")] {
+            guard case .rejected(let error) = submit(line) else {
+                Issue.record("not refused: \(line)")
+                continue
+            }
+            #expect(error.code == .idConflict)
+        }
+        // The same participant under a new id is judged by the ledger, which holds both batches.
+        guard case .rejected(let exists) = submit(signup("a3", "alice")) else {
+            Issue.record("a second signup of alice was not refused")
+            return
+        }
+        #expect(exists.code == .participantExists)
+        #expect(writer.stagedCount == 0)
+        _ = try writer.commit()
+        #expect(!writer.isCommitting)
+        #expect(try log.head().seq == 5)
+        #expect(try log.verifyChain().isValid)
+        // Once written, the same re-posts are found in the log.
+        guard case .duplicate(let stored) = submit(older[1]) else {
+            Issue.record("not a duplicate once committed")
+            return
+        }
+        #expect(stored == 2)
+    }
+
     /// A snapshot may be encoded while its facts are still staged (import encodes its final
     /// snapshot while the last batches are written), but stored only once the log holds them.
     @Test func aSnapshotPreparedBeforeItsCommitIsStoredAfterIt() throws {
