@@ -93,8 +93,10 @@ final class WriterThread: @unchecked Sendable {
 
     /// Starts the thread.
     func start() {
-        let thread = Thread { [self] in self.runLoop() }
-        thread.name = "refledger-writer"
+        let thread = Thread { [self] in
+            ThreadName.setCurrent("ledger-writer")
+            self.runLoop()
+        }
         thread.start()
     }
 
@@ -291,13 +293,13 @@ final class WriterThread: @unchecked Sendable {
             // Nice 10 for this thread alone: the snapshot may take longer, ingest should not.
             setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
             #endif
+            ThreadName.setCurrent("ledger-snapshot")
             writeSnapshot(of: copy)
             condition.lock()
             snapshotRunning = false
             condition.broadcast()
             condition.unlock()
         }
-        thread.name = "refledger-snapshot"
         thread.start()
     }
 

@@ -40,10 +40,10 @@ public final class HeapPrefaulter: Sendable {
         #if os(Linux)
         let state = self.state
         let thread = Thread {
+            ThreadName.setCurrent("heap-prefault")
             state.run(span: UInt(span), top: top)
             state.finish()
         }
-        thread.name = "heap-prefault"
         thread.start()
         #else
         state.finish()

@@ -32,6 +32,12 @@ import Testing
         #expect(info.st_mode & 0o777 == 0o660)
         #expect(daemon.log.contains("refledger started") && daemon.log.contains("seq=0"))
         #expect(daemon.log.contains("socket=\(daemon.socketPath)"))
+        // Its writer thread goes by its name in `ps -L`, `top -H` and `perf`.
+        let tasks = "/proc/\(daemon.process.processIdentifier)/task"
+        let names = try FileManager.default.contentsOfDirectory(atPath: tasks).compactMap { task in
+            try? String(contentsOfFile: "\(tasks)/\(task)/comm", encoding: .utf8)
+        }
+        #expect(names.contains("ledger-writer\n"), "\(names)")
 
         // A second daemon on the same data directory: refused, non-zero exit, clear message.
         let second = try runCommand(
