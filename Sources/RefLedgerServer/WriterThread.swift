@@ -226,9 +226,10 @@ final class WriterThread: @unchecked Sendable {
         for (jobIndex, job) in batch.enumerated() {
             var results: [WriteOutcome] = []
             results.reserveCapacity(job.facts.count)
-            // Through a buffer, the next fact is read in place to prefetch its state (read from
-            // the array, it was copied, every string retained, once more per fact). Submitting
-            // still copies each fact once, as the disassembly shows.
+            // Read through a buffer. Both calls below still copy the fact they are given (every
+            // field retained), as the disassembly shows; moving each fact out of the list and back
+            // instead saved ~0.4% of this thread's instructions (callgrind, 40,000 facts posted),
+            // not worth unsafe moves.
             job.facts.withUnsafeBufferPointer { facts in
                 for index in facts.indices {
                     if let brokenReason {
