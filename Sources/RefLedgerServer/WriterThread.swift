@@ -93,11 +93,7 @@ final class WriterThread: @unchecked Sendable {
 
     /// Starts the thread.
     func start() {
-        let thread = Thread { [self] in
-            ThreadName.setCurrent("ledger-writer")
-            self.runLoop()
-        }
-        thread.start()
+        NamedThread.start("ledger-writer") { [self] in runLoop() }
     }
 
     /// Hands `facts` to the writer and waits until they are judged and committed.
@@ -289,19 +285,17 @@ final class WriterThread: @unchecked Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         let copy = writer.committedCopy()
         metrics.snapshotTaken(stallNanoseconds: DispatchTime.now().uptimeNanoseconds - start)
-        let thread = Thread { [self] in
+        NamedThread.start("ledger-snapshot") { [self] in
             #if os(Linux)
             // Nice 10 for this thread alone: the snapshot may take longer, ingest should not.
             setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
             #endif
-            ThreadName.setCurrent("ledger-snapshot")
             writeSnapshot(of: copy)
             condition.lock()
             snapshotRunning = false
             condition.broadcast()
             condition.unlock()
         }
-        thread.start()
     }
 
     /// At graceful stop: waits for a background snapshot, then snapshots the final state.

@@ -49,7 +49,7 @@ extension EventLog {
         /// The seq of the last event the state includes.
         public let seq: UInt64
         /// The stored value, its head hash still zero.
-        fileprivate var value: [UInt8]
+        fileprivate let value: [UInt8]
         fileprivate let stateBytes: Int
         fileprivate let encodeSeconds: Double
         fileprivate let compressSeconds: Double

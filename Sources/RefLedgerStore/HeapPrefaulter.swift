@@ -39,12 +39,10 @@ public final class HeapPrefaulter: Sendable {
     init(span: Int, top: @escaping @Sendable () -> UInt) {
         #if os(Linux)
         let state = self.state
-        let thread = Thread {
-            ThreadName.setCurrent("heap-prefault")
+        NamedThread.start("heap-prefault") {
             state.run(span: UInt(span), top: top)
             state.finish()
         }
-        thread.start()
         #else
         state.finish()
         #endif

@@ -70,7 +70,7 @@ public final class LedgerWriter {
     /// Events staged and not yet committed.
     public var stagedCount: Int { staged.count }
 
-    /// Whether a batch is being written on other threads (``commitInBackground()``).
+    /// Whether batches are being written on other threads (``commitInBackground()``).
     public var isCommitting: Bool { !inFlight.isEmpty }
 
     /// A copy of the committed ledger, to snapshot on another thread while this one goes on.

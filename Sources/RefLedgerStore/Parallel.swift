@@ -92,18 +92,3 @@ public final class Ahead<Value>: @unchecked Sendable {
         return result
     }
 }
-
-/// The names threads go by.
-public enum ThreadName {
-    /// Names the calling thread as `ps -L`, `top -H` and `perf` show it (Linux keeps 15
-    /// bytes). Foundation's `Thread.name` did not reach the kernel: the daemon's writer showed
-    /// the name of the pool thread that started it. Swift's Glibc module has no
-    /// `pthread_setname_np`, so the name is written where the kernel keeps it.
-    public static func setCurrent(_ name: String) {
-        #if os(Linux)
-        guard let file = fopen("/proc/thread-self/comm", "w") else { return }
-        _ = fputs(String(decoding: name.utf8.prefix(15), as: UTF8.self), file)
-        fclose(file)
-        #endif
-    }
-}

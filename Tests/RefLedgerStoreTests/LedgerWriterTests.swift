@@ -19,6 +19,19 @@ import Testing
         return lines
     }
 
+    /// Runs `body` with a writer over a new log in a temporary directory.
+    private static func withWriter(
+        _ name: String,
+        options: EventLog.Options = EventLog.Options(),
+        _ body: (EventLog, LedgerWriter) throws -> Void
+    ) throws {
+        let directory = try TemporaryDirectory(name)
+        defer { directory.remove() }
+        let log = try EventLog.open(directory: directory.path, readOnly: false, options: options)
+        defer { log.close() }
+        try body(log, try LedgerWriter(log: log, clock: { clock }))
+    }
+
     /// What each line became (the error code of a rejection, the seq of a duplicate, the
     /// events of a creation) and the head of the log afterwards.
     private static func ingest(
@@ -32,7 +45,7 @@ import Testing
         let writer = try LedgerWriter(log: log, clock: { clock })
         var outcomes: [String] = []
         for line in lines {
-            switch Array(line.utf8).withUnsafeBytes({ writer.submit($0) }) {
+            switch writer.submit(line: line) {
             case .created(let events): outcomes.append("created \(events.map(\.seq))")
             case .duplicate(let seq): outcomes.append("duplicate \(seq)")
             case .rejected(let error): outcomes.append("rejected \(error.code)")
@@ -77,44 +90,41 @@ import Testing
     /// A batch waited for twice would hang: the time limit makes that a failure.
     @Test(.timeLimit(.minutes(1)), arguments: [0, 1])
     func aFailedBackgroundCommitDropsWhatWasJudgedAfterIt(batchesQueuedBehind: Int) throws {
-        let directory = try TemporaryDirectory("writer-full")
-        defer { directory.remove() }
         // A map that cannot grow: the first large batch does not fit.
         let options = EventLog.Options(initialMapSizeBytes: 1 << 20, maxMapSizeBytes: 1 << 20, useDictionary: false)
-        let log = try EventLog.open(directory: directory.path, readOnly: false, options: options)
-        defer { log.close() }
-        let writer = try LedgerWriter(log: log, clock: { Self.clock })
-        #expect(writer.maxBatchesInFlight > batchesQueuedBehind)
-        let lines = Self.lines(seed: 9, count: 8_000)
-        var next = 0
-        func submit(_ count: Int) {
-            for line in lines[next..<next + count] { _ = Array(line.utf8).withUnsafeBytes { writer.submit($0) } }
-            next += count
-        }
-        submit(100)
-        _ = try writer.commit()
-        let committed = try log.head()
-        #expect(committed.seq > 0)
+        try Self.withWriter("writer-full", options: options) { log, writer in
+            #expect(writer.maxBatchesInFlight > batchesQueuedBehind)
+            let lines = Self.lines(seed: 9, count: 8_000)
+            var next = 0
+            func submit(_ count: Int) {
+                for line in lines[next..<next + count] { _ = writer.submit(line: line) }
+                next += count
+            }
+            submit(100)
+            _ = try writer.commit()
+            let committed = try log.head()
+            #expect(committed.seq > 0)
 
-        submit(6_900)  // far more than 1 MiB of records
-        try writer.commitInBackground()
-        for _ in 0..<batchesQueuedBehind {
-            submit(50)  // would fit, but was judged on top of the batch under way
+            submit(6_900)  // far more than 1 MiB of records
             try writer.commitInBackground()
+            for _ in 0..<batchesQueuedBehind {
+                submit(50)  // would fit, but was judged on top of the batch under way
+                try writer.commitInBackground()
+            }
+            #expect(writer.isCommitting)
+            submit(100)  // staged on top of them
+            #expect(writer.stagedCount > 0)
+            #expect(throws: StoreError.self) { try writer.waitForCommit() }
+            #expect(writer.stagedCount == 0)
+            #expect(!writer.isCommitting)
+            #expect(try log.head() == committed)
+            #expect(writer.ledger.head == committed.seq)
+            // The writer goes on from the committed state.
+            submit(10)
+            _ = try writer.commit()
+            #expect(try log.head().seq > committed.seq)
+            #expect(try log.verifyChain().isValid)
         }
-        #expect(writer.isCommitting)
-        submit(100)  // staged on top of them
-        #expect(writer.stagedCount > 0)
-        #expect(throws: StoreError.self) { try writer.waitForCommit() }
-        #expect(writer.stagedCount == 0)
-        #expect(!writer.isCommitting)
-        #expect(try log.head() == committed)
-        #expect(writer.ledger.head == committed.seq)
-        // The writer goes on from the committed state.
-        submit(10)
-        _ = try writer.commit()
-        #expect(try log.head().seq > committed.seq)
-        #expect(try log.verifyChain().isValid)
     }
 
     /// A re-post is judged against every batch under way, the older one included: the same
@@ -122,100 +132,93 @@ import Testing
     /// twice. The batches stay under way (in the writer's list) until waited for, however fast
     /// they are written, so this does not depend on timing.
     @Test func aRepostIsFoundInEitherBatchUnderWay() throws {
-        let directory = try TemporaryDirectory("writer-repost")
-        defer { directory.remove() }
-        let log = try EventLog.open(directory: directory.path, readOnly: false)
-        defer { log.close() }
-        let writer = try LedgerWriter(log: log, clock: { Self.clock })
-        #expect(writer.maxBatchesInFlight >= 2)
-        let time = "2026-09-30T12:00:00Z"
-        func signup(_ id: String, _ participant: String) -> String {
-            #"{"id":"\#(id)","type":"signup","program":"p","time":"\#(time)","participant":"\#(participant)"}"#
-        }
-        func submit(_ line: String) -> LedgerWriter.Outcome {
-            Array(line.utf8).withUnsafeBytes { writer.submit($0) }
-        }
-        let program =
-            #"{"id":"p","type":"program","program":"p","time":"\#(time)","#
-            + #""rules":{"currency":"USD","referrer_reward":{"fixed":100}}}"#
-        let older = [program, signup("a1", "alice"), signup("a2", "ann")]
-        let newer = [signup("b1", "bob"), signup("b2", "bea")]
-        for line in older {
-            guard case .created = submit(line) else {
-                Issue.record("not created: \(line)")
-                return
+        try Self.withWriter("writer-repost") { log, writer in
+            #expect(writer.maxBatchesInFlight >= 2)
+            let time = "2026-09-30T12:00:00Z"
+            func signup(_ id: String, _ participant: String) -> String {
+                #"{"id":"\#(id)","type":"signup","program":"p","time":"\#(time)","participant":"\#(participant)"}"#
             }
-        }
-        try writer.commitInBackground()
-        for line in newer {
-            guard case .created = submit(line) else {
-                Issue.record("not created: \(line)")
-                return
+            let program =
+                #"{"id":"p","type":"program","program":"p","time":"\#(time)","#
+                + #""rules":{"currency":"USD","referrer_reward":{"fixed":100}}}"#
+            let older = [program, signup("a1", "alice"), signup("a2", "ann")]
+            let newer = [signup("b1", "bob"), signup("b2", "bea")]
+            for batch in [older, newer] {
+                for line in batch {
+                    guard case .created = writer.submit(line: line) else {
+                        Issue.record("not created: \(line)")
+                        return
+                    }
+                }
+                try writer.commitInBackground()
             }
-        }
-        try writer.commitInBackground()
-        #expect(writer.isCommitting)
-        #expect(writer.stagedCount == 0)
+            #expect(writer.isCommitting)
+            #expect(writer.stagedCount == 0)
 
-        // Seqs 1–3 in the older batch, 4–5 in the newer.
-        for (line, seq) in [(older[1], UInt64(2)), (older[2], 3), (newer[0], 4), (newer[1], 5)] {
-            guard case .duplicate(let found) = submit(line) else {
-                Issue.record("not a duplicate: \(line)")
-                continue
+            // Seqs 1–3 in the older batch, 4–5 in the newer.
+            for (line, seq) in [(older[1], UInt64(2)), (older[2], 3), (newer[0], 4), (newer[1], 5)] {
+                guard case .duplicate(let found) = writer.submit(line: line) else {
+                    Issue.record("not a duplicate: \(line)")
+                    continue
+                }
+                #expect(found == seq)
             }
-            #expect(found == seq)
-        }
-        for line in [signup("a1", "someone-else"), signup("b2", "someone-else")] {
-            guard case .rejected(let error) = submit(line) else {
-                Issue.record("not refused: \(line)")
-                continue
+            for line in [signup("a1", "someone-else"), signup("b2", "someone-else")] {
+                guard case .rejected(let error) = writer.submit(line: line) else {
+                    Issue.record("not refused: \(line)")
+                    continue
+                }
+                #expect(error.code == .idConflict)
             }
-            #expect(error.code == .idConflict)
+            // The same participant under a new id is judged by the ledger, which holds both batches.
+            guard case .rejected(let exists) = writer.submit(line: signup("a3", "alice")) else {
+                Issue.record("a second signup of alice was not refused")
+                return
+            }
+            #expect(exists.code == .participantExists)
+            #expect(writer.stagedCount == 0)
+            _ = try writer.commit()
+            #expect(!writer.isCommitting)
+            #expect(try log.head().seq == 5)
+            #expect(try log.verifyChain().isValid)
+            // Once written, the same re-posts are found in the log.
+            guard case .duplicate(let stored) = writer.submit(line: older[1]) else {
+                Issue.record("not a duplicate once committed")
+                return
+            }
+            #expect(stored == 2)
         }
-        // The same participant under a new id is judged by the ledger, which holds both batches.
-        guard case .rejected(let exists) = submit(signup("a3", "alice")) else {
-            Issue.record("a second signup of alice was not refused")
-            return
-        }
-        #expect(exists.code == .participantExists)
-        #expect(writer.stagedCount == 0)
-        _ = try writer.commit()
-        #expect(!writer.isCommitting)
-        #expect(try log.head().seq == 5)
-        #expect(try log.verifyChain().isValid)
-        // Once written, the same re-posts are found in the log.
-        guard case .duplicate(let stored) = submit(older[1]) else {
-            Issue.record("not a duplicate once committed")
-            return
-        }
-        #expect(stored == 2)
     }
 
     /// A snapshot may be encoded while its facts are still staged (import encodes its final
     /// snapshot while the last batches are written), but stored only once the log holds them.
     @Test func aSnapshotPreparedBeforeItsCommitIsStoredAfterIt() throws {
-        let directory = try TemporaryDirectory("writer-snapshot")
-        defer { directory.remove() }
-        let log = try EventLog.open(directory: directory.path, readOnly: false)
-        defer { log.close() }
-        let writer = try LedgerWriter(log: log, clock: { Self.clock })
-        let lines = Self.lines(seed: 13, count: 2_100)
-        for line in lines[..<2_000] { _ = Array(line.utf8).withUnsafeBytes { writer.submit($0) } }
-        try writer.commitInBackground()
-        let prepared = try log.prepareSnapshot(of: writer.ledger)
-        #expect(prepared.seq == writer.ledger.head)
-        #expect(prepared.seq > 0)
-        // Facts staged after the batch under way: a snapshot including them is ahead of the log.
-        for line in lines[2_000...] { _ = Array(line.utf8).withUnsafeBytes { writer.submit($0) } }
-        let ahead = try log.prepareSnapshot(of: writer.ledger)
-        #expect(ahead.seq > prepared.seq)
-        let early = #expect(throws: StoreError.self) { try log.storeSnapshot(ahead) }
-        #expect(early?.code == .invalidArgument)
-        _ = try writer.commit()
-        let stored = try log.storeSnapshot(prepared)
-        #expect(stored.seq == prepared.seq)
-        let (restored, report) = try LedgerReplay.restore(log)
-        #expect(report.snapshotSeq == prepared.seq)
-        #expect(restored.snapshotBytes() == (try LedgerReplay.replay(log)).snapshotBytes())
+        try Self.withWriter("writer-snapshot") { log, writer in
+            let lines = Self.lines(seed: 13, count: 2_100)
+            for line in lines[..<2_000] { _ = writer.submit(line: line) }
+            try writer.commitInBackground()
+            let prepared = try log.prepareSnapshot(of: writer.ledger)
+            #expect(prepared.seq == writer.ledger.head)
+            #expect(prepared.seq > 0)
+            // Facts staged after the batch under way: a snapshot including them is ahead of the log.
+            for line in lines[2_000...] { _ = writer.submit(line: line) }
+            let ahead = try log.prepareSnapshot(of: writer.ledger)
+            #expect(ahead.seq > prepared.seq)
+            let early = #expect(throws: StoreError.self) { try log.storeSnapshot(ahead) }
+            #expect(early?.code == .invalidArgument)
+            _ = try writer.commit()
+            let stored = try log.storeSnapshot(prepared)
+            #expect(stored.seq == prepared.seq)
+            let (restored, report) = try LedgerReplay.restore(log)
+            #expect(report.snapshotSeq == prepared.seq)
+            #expect(restored.snapshotBytes() == (try LedgerReplay.replay(log)).snapshotBytes())
+        }
+    }
+}
+
+extension LedgerWriter {
+    /// Judges one NDJSON line.
+    fileprivate func submit(line: String) -> Outcome {
+        Array(line.utf8).withUnsafeBytes { submit($0) }
     }
 }
