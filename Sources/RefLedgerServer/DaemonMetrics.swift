@@ -23,6 +23,10 @@ import struct Prometheus.PrometheusMetricsFactory
 /// - `refledger_restore_seconds`, `refledger_restore_snapshot_seq`,
 ///   `refledger_restore_replayed_events`: how the daemon rebuilt its ledger at start (the
 ///   snapshot seq is 0 when there was none)
+/// - `refledger_asof_queries_total{from}`: queries below the head by the ledger they were
+///   answered from: `kept` (the last one's, at the same seq), `resumed` (the last one's,
+///   folded on), `snapshot`, `start` (a replay from seq 1); see ``AsOfLedgers``
+/// - `refledger_asof_replayed_events_total`: log events those queries replayed
 final class DaemonMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let eventsByType: [String: Counter]
@@ -33,6 +37,8 @@ final class DaemonMetrics: Sendable {
     private let queueFacts: Meter
     private let headSeq: Meter
     private let snapshotStall: Timer
+    private let asOfQueries: [AsOfSource: Counter]
+    private let asOfReplayedEvents: Counter
     /// The snapshot and restore gauges, by label.
     private let gauges: [String: Meter]
     private static let gaugeLabels = [
@@ -75,6 +81,37 @@ final class DaemonMetrics: Sendable {
         headSeq = Meter(label: "refledger_head_seq", factory: factory)
         snapshotStall = Timer(label: "refledger_snapshot_stall_seconds", factory: factory)
         gauges = Dictionary(uniqueKeysWithValues: Self.gaugeLabels.map { ($0, Meter(label: $0, factory: factory)) })
+        asOfQueries = Dictionary(
+            uniqueKeysWithValues: AsOfSource.allCases.map {
+                (
+                    $0,
+                    Counter(
+                        label: "refledger_asof_queries_total",
+                        dimensions: [("from", $0.rawValue)],
+                        factory: factory
+                    )
+                )
+            }
+        )
+        asOfReplayedEvents = Counter(label: "refledger_asof_replayed_events_total", factory: factory)
+    }
+
+    /// What a query below the head was answered from.
+    enum AsOfSource: String, CaseIterable, Sendable {
+        case kept, resumed, snapshot, start
+    }
+
+    /// Counts one query below the head; `report` is how its ledger was made, `nil` when the
+    /// kept one was at its seq.
+    func asOfQuery(_ report: LedgerReplay.RestoreReport?) {
+        guard let report else {
+            asOfQueries[.kept]?.increment()
+            return
+        }
+        let source: AsOfSource =
+            report.resumedFrom != nil ? .resumed : report.snapshotSeq != nil ? .snapshot : .start
+        asOfQueries[source]?.increment()
+        asOfReplayedEvents.increment(by: Int(clamping: report.replayedEvents))
     }
 
     /// Counts stored events of `type`.

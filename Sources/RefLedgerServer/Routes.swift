@@ -15,6 +15,8 @@ struct DaemonState: Sendable {
     /// Runs blocking reads (scans, replays, query answers) off the event loops and off the
     /// Swift concurrency pool.
     let readers: NIOThreadPool
+    /// The ledger of the last query below the head.
+    let asOfLedgers = AsOfLedgers()
 }
 
 /// The daemon's HTTP interface (SPEC §6): one small dispatch on method and path.
@@ -65,8 +67,9 @@ struct Routes: HTTPResponder {
     }
 
     /// A projection query: at the head on the writer thread, between commits (the committed
-    /// state, no copy of it); below the head from the newest snapshot at or before `as_of` and
-    /// a replay of the log after it up to `as_of`, on a reader thread.
+    /// state, no copy of it); below the head on a reader thread, from the ledger of the last
+    /// such query when it is at `as_of` or can be folded on to it, else from the newest
+    /// snapshot at or before `as_of`, and a replay of the log up to `as_of` (``AsOfLedgers``).
     private func query(_ kind: Query.Kind, _ request: Request) async -> Response {
         let query: Query
         do {
@@ -87,9 +90,12 @@ struct Routes: HTTPResponder {
         case nil: return Self.overloaded("the daemon is shutting down")
         case .replay(let asOf)?:
             let log = state.log
+            let ledgers = state.asOfLedgers
+            let metrics = state.metrics
             do {
                 answer = try await state.readers.runIfActive { () -> QueryAnswer in
-                    let ledger = try LedgerReplay.restore(log, through: asOf).ledger
+                    let (ledger, report) = try ledgers.ledger(of: log, asOf: asOf)
+                    metrics.asOfQuery(report)
                     do throws(LedgerError) {
                         return .answered(try query.answer(from: ledger, seq: asOf, now: Timestamp.now()))
                     } catch {

@@ -61,7 +61,7 @@ public struct LedgerReplay {
         return replay.ledger
     }
 
-    /// How ``restore(_:through:)`` rebuilt a ledger.
+    /// How ``restore(_:through:startingFrom:)`` rebuilt a ledger.
     public struct RestoreReport: Sendable, Hashable {
         /// The seq of the snapshot it started from; `nil` when it replayed from seq 1.
         public var snapshotSeq: UInt64?
@@ -70,9 +70,15 @@ public struct LedgerReplay {
         /// Newer snapshots it passed over, newest first, each with why (damaged, or a state
         /// that does not decode): a snapshot is a cache, the log is the truth.
         public var skipped: [SkippedSnapshot] = []
+        /// The head of the ledger it was given to start from, when it started from that one
+        /// (then `snapshotSeq` is `nil`).
+        public var resumedFrom: UInt64?
+        /// Whether the end fell inside a fact's derivation, whose later events were taken back
+        /// (`Ledger.cut`): such a ledger answers queries but must not be folded further.
+        public var endsInsideDerivation = false
     }
 
-    /// A snapshot ``restore(_:through:)`` did not use.
+    /// A snapshot ``restore(_:through:startingFrom:)`` did not use.
     public struct SkippedSnapshot: Sendable, Hashable {
         /// Its seq.
         public var seq: UInt64
@@ -88,16 +94,31 @@ public struct LedgerReplay {
     /// The ledger equals what ``replay(_:through:)`` gives, including an end inside a fact's
     /// derivation (snapshots are only taken between facts).
     ///
+    /// - Parameter start: a ledger folded from this log up to a fact's last event (one this
+    ///   function returned without ``RestoreReport/endsInsideDerivation``), to go on from
+    ///   instead of a snapshot when its head is at or before `last` and no snapshot lies
+    ///   between the two: answering as of a later seq than the one before then costs only
+    ///   the events between them.
     /// - Returns: the ledger and how it was rebuilt. Keep the ledger alone: a report holds
     ///   no copy of it.
     public static func restore(
         _ log: EventLog,
-        through last: UInt64? = nil
+        through last: UInt64? = nil,
+        startingFrom start: Ledger? = nil
     ) throws -> (
         ledger: Ledger, report: RestoreReport
     ) {
         let end = min(last ?? .max, try log.head().seq)
         var report = RestoreReport()
+        if let start, start.head <= end,
+            try log.snapshotSeqs().allSatisfy({ $0 <= start.head || $0 > end })
+        {
+            var replay = LedgerReplay(ledger: start)
+            report.resumedFrom = start.head
+            report.endsInsideDerivation = try replay.fold(log, through: end)
+            report.replayedEvents = end - start.head
+            return (replay.ledger, report)
+        }
         var bound = end
         var replay = LedgerReplay()
         while let snapshot = try log.latestSnapshot(
@@ -125,24 +146,27 @@ public struct LedgerReplay {
                 bound = snapshot.seq - 1
             }
         }
-        let start = replay.ledger.head
-        try replay.fold(log, through: end)
-        report.replayedEvents = end - start
+        let first = replay.ledger.head
+        report.endsInsideDerivation = try replay.fold(log, through: end)
+        report.replayedEvents = end - first
         return (replay.ledger, report)
     }
 
     /// Applies the log's facts after the ledger's head through `end` (at most the head),
     /// trusting what they derive; an `end` inside a fact's derivation takes back its later events.
-    private mutating func fold(_ log: EventLog, through end: UInt64) throws {
-        guard end > ledger.head else { return }
+    ///
+    /// - Returns: whether it took events back (the ledger must not be folded further).
+    @discardableResult
+    private mutating func fold(_ log: EventLog, through end: UInt64) throws -> Bool {
+        guard end > ledger.head else { return false }
         var last: Step?
         try log.scan(from: ledger.head + 1, through: end) { record in
             let stored = try StoredEvent(parsing: record.body)
             if !Self.isDerived(stored) { last = try apply(stored: stored) }
         }
         // `end` may fall inside the last fact's derivation: its later events are not yet in force.
-        if let last, let final = last.rederived.last, final.seq > end {
-            ledger.cut(after: end, derived: Array(last.rederived.dropFirst()))
-        }
+        guard let last, let final = last.rederived.last, final.seq > end else { return false }
+        ledger.cut(after: end, derived: Array(last.rederived.dropFirst()))
+        return true
     }
 }

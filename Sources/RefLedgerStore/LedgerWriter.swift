@@ -60,7 +60,7 @@ public final class LedgerWriter {
     public private(set) var restoreReport: LedgerReplay.RestoreReport
 
     /// Opens a writer over `log`, restoring its ledger from the newest usable snapshot and the
-    /// log after it (``LedgerReplay/restore(_:through:)``).
+    /// log after it (``LedgerReplay/restore(_:through:startingFrom:)``).
     public init(log: EventLog, clock: @escaping @Sendable () -> Timestamp = Timestamp.now) throws {
         self.log = log
         self.clock = clock

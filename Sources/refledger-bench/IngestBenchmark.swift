@@ -101,6 +101,8 @@ struct IngestBenchmark {
         let restartSeconds = Double(Bench.now() - restartStart) / 1e9
         let restartRSS = daemon.residentBytes()
         let restored = try daemon.scrape()
+        Bench.note("queries below the head")
+        let asOf = try Self.asOfQueries(socket: daemon.socketPath, head: head)
         daemon.stop()
         Bench.note("snapshot cost and replay in process")
         let snapshot = try Self.snapshotCost(data: directory + "/data", population: population)
@@ -169,6 +171,7 @@ struct IngestBenchmark {
                 "events_replayed": Int(restored["refledger_restore_replayed_events"]),
                 "restore_seconds": Bench.round(restored["refledger_restore_seconds"], 3),
             ],
+            "as_of_queries": asOf,
             "snapshots_during_ingest": [
                 "every_events": snapshotEvery, "taken": Int(afterB["refledger_snapshot_stall_seconds_count"]),
                 "writer_stall_seconds_mean": Bench.round(
@@ -189,6 +192,34 @@ struct IngestBenchmark {
             ],
         ]
         try Bench.printJSON(["benchmark": "ingest", "results": results])
+    }
+
+    /// Queries below the head, on the restarted daemon (its snapshots: the newest two): the
+    /// first as of the middle of the log (a replay from a snapshot or seq 1), the same seq
+    /// again (the kept ledger), a walk forward in steps of 1/50 of the log (the kept ledger
+    /// folded on), and one step back (a replay again, what each step cost without it).
+    static func asOfQueries(socket: String, head: UInt64) throws -> [String: Any] {
+        let client = UnixHTTPClient(socketPath: socket, timeoutSeconds: 600)
+        func millis(_ seq: UInt64, _ query: String = "metrics?") throws -> Double {
+            let start = Bench.now()
+            let response = try client.request("GET", "/v1/programs/bench/\(query)as_of=\(seq)")
+            guard response.status == 200 else {
+                throw BenchFailure(description: "as of \(seq): \(response.status) \(response.text)")
+            }
+            return Double(Bench.now() - start) / 1e6
+        }
+        let middle = head / 2
+        let step = max(1, head / 50)
+        let first = try millis(middle)
+        var kept = try (0..<5).map { try millis(middle, $0 % 2 == 0 ? "participants/u\($0)?" : "leaderboard?") }
+        let walk = try (1...5).map { try millis(middle + UInt64($0) * step) }
+        let back = try millis(middle - step)
+        return [
+            "events_in_log": Int(head), "first_seq": Int(middle), "first_ms": Bench.round(first, 1),
+            "same_seq_ms_p50": Bench.round(Bench.percentile(&kept, 0.5), 2),
+            "walk_step_events": Int(step), "walk_step_ms_mean": Bench.round(walk.reduce(0, +) / Double(walk.count), 1),
+            "step_back_ms": Bench.round(back, 1),
+        ]
     }
 
     /// What keeping a copy of the ledger costs the writer: one fact applied with no other

@@ -48,6 +48,81 @@ import Testing
     /// and as of earlier seqs: before, at and after each snapshot, and inside a derivation.
     @Test(arguments: propertySeeds)
     func restoringFromASnapshotAndTheTailEqualsAFullReplay(seed: UInt64) throws {
+        try withSnapshottedLog(seed: seed) { log, events, taken in
+            #expect(try log.snapshotSeqs() == Array(taken.suffix(2)), "the newest two are kept")
+            let (older, newer) = (taken[1], taken[2])
+
+            let head = try log.head().seq
+            let full = try LedgerReplay.replay(log)
+            let (restored, report) = try LedgerReplay.restore(log)
+            #expect(report.snapshotSeq == newer && report.replayedEvents == head - newer && report.skipped.isEmpty)
+            #expect(restored.snapshotBytes() == full.snapshotBytes())
+            try expectSameAnswers(restored, full, participants: everyParticipant(of: full))
+
+            let insideDerivations = events.indices.dropLast().filter {
+                LedgerReplay.isDerived(events[$0]) && LedgerReplay.isDerived(events[$0 + 1])
+            }.map { events[$0].seq }
+            let inside = try #require(
+                insideDerivations.first { $0 > newer },
+                "a fact with two derived events after \(newer)"
+            )
+            for asOf in [taken[0], older - 1, older, older + 1, newer - 1, newer, inside, head - 1, head, head + 5] {
+                let (ledger, report) = try LedgerReplay.restore(log, through: asOf)
+                let expectedSnapshot = asOf >= newer ? newer : asOf >= older ? older : nil
+                #expect(report.snapshotSeq == expectedSnapshot, "as of \(asOf)")
+                #expect(ledger.head == min(asOf, head))
+                #expect(
+                    ledger.snapshotBytes() == (try LedgerReplay.replay(log, through: asOf)).snapshotBytes(),
+                    "as of \(asOf)"
+                )
+            }
+        }
+    }
+
+    /// Walking forward through the log, each ledger goes on from the one before when no
+    /// snapshot lies between them and that one ended a derivation; else it is restored from a
+    /// snapshot (or seq 1). Either way it is the full replay's, cut inside a derivation or not.
+    @Test(arguments: propertySeeds)
+    func restoringFromAnEarlierLedgerEqualsAFullReplay(seed: UInt64) throws {
+        try withSnapshottedLog(seed: seed) { log, events, taken in
+            let (older, newer) = (taken[1], taken[2])
+            let head = try log.head().seq
+            /// Whether a ledger as of `seq` is cut inside a derivation (the next event is derived).
+            func isInside(_ seq: UInt64) -> Bool { seq < head && LedgerReplay.isDerived(events[Int(seq)]) }
+            let insides = (1..<head).filter(isInside)
+            let insideBefore = try #require(insides.first { $0 > 100 && $0 < older - 10 })
+            let insideAfter = try #require(insides.first { $0 > newer + 10 && $0 < head - 10 })
+            var steps = [UInt64(40), 41, insideBefore, insideBefore + 1, older - 2, older + 3, older + 4, newer + 1]
+            steps += [insideAfter, insideAfter, head - 1, head]
+
+            var previous: (ledger: Ledger, report: LedgerReplay.RestoreReport)?
+            var resumed = 0
+            for asOf in steps {
+                let start = previous.flatMap { $0.report.endsInsideDerivation ? nil : $0.ledger }
+                let (ledger, report) = try LedgerReplay.restore(log, through: asOf, startingFrom: start)
+                let snapshotBetween = [older, newer].contains { $0 > start?.head ?? 0 && $0 <= asOf }
+                let resumes = start.map { $0.head <= asOf && !snapshotBetween } ?? false
+                #expect(report.resumedFrom == (resumes ? start?.head : nil), "as of \(asOf)")
+                if resumes { resumed += 1 }
+                #expect(report.snapshotSeq == (resumes ? nil : asOf >= newer ? newer : asOf >= older ? older : nil))
+                #expect(report.endsInsideDerivation == isInside(asOf), "as of \(asOf)")
+                #expect(ledger.head == asOf)
+                #expect(
+                    ledger.snapshotBytes() == (try LedgerReplay.replay(log, through: asOf)).snapshotBytes(),
+                    "as of \(asOf)"
+                )
+                previous = (ledger, report)
+            }
+            #expect(resumed >= 4, "the walk goes on from the ledger before at least 4 times")
+        }
+    }
+
+    /// The log of seed `seed`'s 5,000 generated lines, with snapshots taken after lines 999,
+    /// 2,499 and 3,999: `body` gets it (read-only), its stored events and the snapshots' seqs.
+    private func withSnapshottedLog(
+        seed: UInt64,
+        _ body: (_ log: EventLog, _ events: [StoredEvent], _ taken: [UInt64]) throws -> Void
+    ) throws {
         let (lines, _) = generatedLines(seed: seed, count: 5000)
         let directory = try TemporaryDirectory("snap")
         defer { directory.remove() }
@@ -56,33 +131,7 @@ import Testing
         let events = try storedEvents(in: data).map(\.event)
         let log = try EventLog.open(directory: data, readOnly: true)
         defer { log.close() }
-        #expect(try log.snapshotSeqs() == Array(taken.suffix(2)), "the newest two are kept")
-        let (older, newer) = (taken[1], taken[2])
-
-        let head = try log.head().seq
-        let full = try LedgerReplay.replay(log)
-        let (restored, report) = try LedgerReplay.restore(log)
-        #expect(report.snapshotSeq == newer && report.replayedEvents == head - newer && report.skipped.isEmpty)
-        #expect(restored.snapshotBytes() == full.snapshotBytes())
-        try expectSameAnswers(restored, full, participants: everyParticipant(of: full))
-
-        let insideDerivations = events.indices.dropLast().filter {
-            LedgerReplay.isDerived(events[$0]) && LedgerReplay.isDerived(events[$0 + 1])
-        }.map { events[$0].seq }
-        let inside = try #require(
-            insideDerivations.first { $0 > newer },
-            "a fact with two derived events after \(newer)"
-        )
-        for asOf in [taken[0], older - 1, older, older + 1, newer - 1, newer, inside, head - 1, head, head + 5] {
-            let (ledger, report) = try LedgerReplay.restore(log, through: asOf)
-            let expectedSnapshot = asOf >= newer ? newer : asOf >= older ? older : nil
-            #expect(report.snapshotSeq == expectedSnapshot, "as of \(asOf)")
-            #expect(ledger.head == min(asOf, head))
-            #expect(
-                ledger.snapshotBytes() == (try LedgerReplay.replay(log, through: asOf)).snapshotBytes(),
-                "as of \(asOf)"
-            )
-        }
+        try body(log, events, taken)
     }
 
     /// What applying a fact did, comparable: the stored events' bytes, or the error code.

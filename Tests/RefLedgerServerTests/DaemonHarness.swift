@@ -123,6 +123,16 @@ extension UnixHTTPClient {
 
     /// GETs `target` and returns the status and body text.
     func get(_ target: String) throws -> Response { try request("GET", target) }
+
+    /// The value of a gauge or counter in `/metrics`; `name` includes its labels, if any
+    /// (`refledger_rejects_total{code="bad_json"}`).
+    func metric(_ name: String) -> Double? {
+        guard let text = try? get("/metrics").text else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1))
+        }
+        return nil
+    }
 }
 
 /// The JSON object of a body (Foundation's reader: enough for assertions).

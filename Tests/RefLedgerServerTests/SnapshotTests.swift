@@ -20,18 +20,18 @@ import Testing
                 acknowledged.append(jsonObject(result)["id"] as? String ?? "")
             }
         }
-        let head = try #require(gauge("refledger_head_seq", client))
+        let head = try #require(client.metric("refledger_head_seq"))
         #expect(head > 2500)
-        try waitFor("a snapshot is written") { (gauge("refledger_snapshot_seq", client) ?? 0) > 0 }
+        try waitFor("a snapshot is written") { (client.metric("refledger_snapshot_seq") ?? 0) > 0 }
         let queries = try self.queries(client, head: Int(head))
         let before = try queries.map { try client.get($0).text }
 
         daemon.killHard()
         try daemon.restart()
-        let snapshotSeq = try #require(gauge("refledger_restore_snapshot_seq", daemon.client()))
+        let snapshotSeq = try #require(daemon.client().metric("refledger_restore_snapshot_seq"))
         #expect(snapshotSeq >= 1000 && snapshotSeq < head, "the newest snapshot is below the head: a tail to replay")
-        #expect(gauge("refledger_restore_replayed_events", daemon.client()) == head - snapshotSeq)
-        #expect(gauge("refledger_head_seq", daemon.client()) == head)
+        #expect(daemon.client().metric("refledger_restore_replayed_events") == head - snapshotSeq)
+        #expect(daemon.client().metric("refledger_head_seq") == head)
         let log = try EventLog.open(directory: daemon.dataPath, readOnly: true)
         let missing = try acknowledged.filter { try log.seq(forID: $0) == nil }
         log.close()
@@ -41,8 +41,8 @@ import Testing
         // SIGTERM snapshots the final state: the next start replays nothing.
         #expect(daemon.terminate() == 0)
         try daemon.restart()
-        #expect(gauge("refledger_restore_snapshot_seq", daemon.client()) == head)
-        #expect(gauge("refledger_restore_replayed_events", daemon.client()) == 0)
+        #expect(daemon.client().metric("refledger_restore_snapshot_seq") == head)
+        #expect(daemon.client().metric("refledger_restore_replayed_events") == 0)
         #expect(try queries.map { try daemon.client().get($0).text } == before)
         #expect(daemon.terminate() == 0)
 
@@ -76,15 +76,6 @@ import Testing
         }
         #expect(paths.count > 100)
         return paths
-    }
-
-    /// The value of a gauge or counter in `/metrics`.
-    private func gauge(_ name: String, _ client: UnixHTTPClient) -> Double? {
-        guard let text = try? client.get("/metrics").text else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
-            return Double(line.dropFirst(name.count + 1))
-        }
-        return nil
     }
 
     private func waitFor(_ what: String, seconds: Double = 30, _ condition: () -> Bool) throws {
