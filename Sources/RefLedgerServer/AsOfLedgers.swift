@@ -11,7 +11,8 @@ import Synchronization
 /// at once, and a later one replays only the events after it (``LedgerReplay/restore(_:through:startingFrom:)``).
 ///
 /// The log below the head never changes, so a kept ledger never goes stale. One is kept, the
-/// last one made: at most one ledger's memory beside the writer's.
+/// last one made: between queries, at most one ledger's memory beside the writer's (while a
+/// query makes its own, that one too, as before any was kept).
 final class AsOfLedgers: Sendable {
     private struct Kept: Sendable {
         var seq: UInt64
