@@ -16,7 +16,8 @@ import Foundation
 ///
 /// Only the process's main thread allocates from that heap (glibc gives other threads arenas of
 /// their own, grown only as needed, which this cannot reach): the importer starts it when it
-/// runs on the main thread, as `refledger import` and the ledger benchmark run it. The
+/// runs on the main thread, as `refledger import` and the ledger benchmark run it, and
+/// `refledger query --data` while it rebuilds a ledger. The
 /// daemon's writer runs on a thread of its own and does without. Where the kernel lacks
 /// `MADV_POPULATE_WRITE` (before Linux 5.14) the thread stops at its first try and nothing
 /// changes.

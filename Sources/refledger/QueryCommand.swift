@@ -66,7 +66,10 @@ struct QueryOptions: ParsableArguments {
             let log = try EventLog.open(directory: directory ?? "./data", readOnly: true)
             let head = try log.head().seq
             let seq = min(query.asOf ?? head, head)
+            // The ledger grows on the main thread's heap: mapped in ahead on the other core.
+            let prefaulter = Thread.isMainThread ? HeapPrefaulter() : nil
             let (ledger, report) = try LedgerReplay.restore(log, through: seq)
+            prefaulter?.stop()
             for skipped in report.skipped {
                 Terminal.error("warning: snapshot at seq \(skipped.seq) ignored: \(skipped.reason)")
             }
