@@ -80,6 +80,12 @@ struct BenchDaemon {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         process.waitUntilExit()
     }
+
+    /// SIGKILL (no final snapshot), and waits for the exit.
+    func killHard() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
 }
 
 /// Valid facts of one program: a population signed up first, then facts that reference only

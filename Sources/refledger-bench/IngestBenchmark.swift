@@ -94,7 +94,15 @@ struct IngestBenchmark {
         rawByBatch[meanBatch] = rawMean
 
         let head = afterB.head
-        Bench.note("restart over \(head) events")
+        // After a crash the tail since the last periodic snapshot is replayed; after a
+        // graceful stop (the target's restart) the final snapshot leaves nothing to replay.
+        Bench.note("restart after SIGKILL over \(head) events")
+        daemon.killHard()
+        let crashStart = Bench.now()
+        daemon = try BenchDaemon(directory: directory, fresh: false, arguments: daemonArguments)
+        let crashSeconds = Double(Bench.now() - crashStart) / 1e9
+        let crashRestored = try daemon.scrape()
+        Bench.note("restart after SIGTERM over \(head) events")
         daemon.stop()
         let restartStart = Bench.now()
         daemon = try BenchDaemon(directory: directory, fresh: false, arguments: daemonArguments)
@@ -172,6 +180,12 @@ struct IngestBenchmark {
                 "restore_seconds": Bench.round(restored["refledger_restore_seconds"], 3),
             ],
             "as_of_queries": asOf,
+            "restart_after_sigkill": [
+                "events_in_log": Int(head), "seconds_to_first_answer": Bench.round(crashSeconds, 3),
+                "snapshot_seq_loaded": Int(crashRestored["refledger_restore_snapshot_seq"]),
+                "events_replayed": Int(crashRestored["refledger_restore_replayed_events"]),
+                "restore_seconds": Bench.round(crashRestored["refledger_restore_seconds"], 3),
+            ],
             "snapshots_during_ingest": [
                 "every_events": snapshotEvery, "taken": Int(afterB["refledger_snapshot_stall_seconds_count"]),
                 "writer_stall_seconds_mean": Bench.round(
