@@ -2,17 +2,18 @@ import RefLedgerCore
 import RefLedgerStore
 import Synchronization
 
-/// The ledger of the last query below the head, kept for the next one.
+/// The ledgers of the last queries below the head, kept for the next ones.
 ///
 /// A query as of a past seq needs the ledger at that seq: the newest snapshot at or before it
 /// and a replay of the log after it, up to seconds on a long log. Analysts ask several
-/// questions of one point (each participant, metrics, the leaderboard), or walk forward
-/// through the log (the end of each day): the same seq is then answered from the kept ledger
-/// at once, and a later one replays only the events after it (``LedgerReplay/restore(_:through:startingFrom:)``).
+/// questions of one point (each participant, metrics, the leaderboard), walk forward through
+/// the log (the end of each day), or compare two points: a seq kept is answered from its
+/// ledger at once, and a later one replays only the events after the nearest kept ledger
+/// below it (``LedgerReplay/restore(_:through:startingFrom:)``).
 ///
-/// The log below the head never changes, so a kept ledger never goes stale. One is kept, the
-/// last one made: between queries, at most one ledger's memory beside the writer's (while a
-/// query makes its own, that one too, as before any was kept).
+/// The log below the head never changes, so a kept ledger never goes stale. At most
+/// `capacity` are kept, the least recently used dropped first: between queries, up to that
+/// many ledgers' memory beside the writer's (while a query makes its own, that one too).
 final class AsOfLedgers: Sendable {
     private struct Kept: Sendable {
         var seq: UInt64
@@ -21,16 +22,35 @@ final class AsOfLedgers: Sendable {
         var foldable: Bool
     }
 
-    private let kept = Mutex<Kept?>(nil)
+    private let capacity: Int
+    /// Least recently used first.
+    private let kept = Mutex<[Kept]>([])
 
-    /// The ledger as of `seq` (at most the log's head), and how it was made: `nil` when the
-    /// kept one was at that seq.
+    /// Keeps at most `capacity` ledgers (0: none).
+    init(keeping capacity: Int) { self.capacity = max(0, capacity) }
+
+    /// The ledger as of `seq` (at most the log's head), and how it was made: `nil` when a kept
+    /// one was at that seq.
     func ledger(of log: EventLog, asOf seq: UInt64) throws -> (ledger: Ledger, report: LedgerReplay.RestoreReport?) {
-        let last = kept.withLock { $0 }
-        if let last, last.seq == seq { return (last.ledger, nil) }
-        let start = last.flatMap { $0.foldable && $0.seq < seq ? $0.ledger : nil }
+        let (hit, start) = kept.withLock { kept -> (Ledger?, Ledger?) in
+            if let index = kept.firstIndex(where: { $0.seq == seq }) {
+                let hit = kept.remove(at: index)
+                kept.append(hit)
+                return (hit.ledger, nil)
+            }
+            let below = kept.filter { $0.foldable && $0.seq < seq }.max { $0.seq < $1.seq }
+            return (nil, below?.ledger)
+        }
+        if let hit { return (hit, nil) }
         let (ledger, report) = try LedgerReplay.restore(log, through: seq, startingFrom: start)
-        kept.withLock { $0 = Kept(seq: seq, ledger: ledger, foldable: !report.endsInsideDerivation) }
+        if capacity > 0 {
+            kept.withLock { kept in
+                // Another query may have kept this seq meanwhile.
+                kept.removeAll { $0.seq == seq }
+                kept.append(Kept(seq: seq, ledger: ledger, foldable: !report.endsInsideDerivation))
+                if kept.count > capacity { kept.removeFirst(kept.count - capacity) }
+            }
+        }
         return (ledger, report)
     }
 }

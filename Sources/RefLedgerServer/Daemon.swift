@@ -88,7 +88,8 @@ public enum Daemon {
             hub: hub,
             metrics: metrics,
             configuration: configuration,
-            readers: readers
+            readers: readers,
+            asOfLedgers: AsOfLedgers(keeping: configuration.asOfLedgersKept)
         )
 
         var quiet = Logger(label: logger.label) { _ in RequestLogHandler(wrapping: logger.handler) }

@@ -29,6 +29,9 @@ public struct DaemonConfiguration: Sendable {
     public var snapshotEveryEvents = 250_000
     /// Threads that run blocking reads (log scans, as-of replays, query answers).
     public var readerThreads = 2
+    /// Ledgers of queries below the head kept for the next ones (``AsOfLedgers``), each up to
+    /// a whole ledger's memory; 0 keeps none.
+    public var asOfLedgersKept = 1
     /// Testing only: the writer sleeps this long before each commit, so that tests can hold
     /// requests in the queue (0 in production).
     public var commitDelayMillis = 0

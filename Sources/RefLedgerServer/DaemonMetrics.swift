@@ -24,8 +24,8 @@ import struct Prometheus.PrometheusMetricsFactory
 ///   `refledger_restore_replayed_events`: how the daemon rebuilt its ledger at start (the
 ///   snapshot seq is 0 when there was none)
 /// - `refledger_asof_queries_total{from}`: queries below the head by the ledger they were
-///   answered from: `kept` (the last one's, at the same seq), `resumed` (the last one's,
-///   folded on), `snapshot`, `start` (a replay from seq 1); see ``AsOfLedgers``
+///   answered from: `kept` (one kept at the same seq), `resumed` (a kept one below it, folded
+///   on), `snapshot`, `start` (a replay from seq 1); see ``AsOfLedgers``
 /// - `refledger_asof_replayed_events_total`: log events those queries replayed
 final class DaemonMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
@@ -101,7 +101,7 @@ final class DaemonMetrics: Sendable {
         case kept, resumed, snapshot, start
     }
 
-    /// Counts one query below the head; `report` is how its ledger was made, `nil` when the
+    /// Counts one query below the head; `report` is how its ledger was made, `nil` when a
     /// kept one was at its seq.
     func asOfQuery(_ report: LedgerReplay.RestoreReport?) {
         guard let report else {

@@ -15,8 +15,8 @@ struct DaemonState: Sendable {
     /// Runs blocking reads (scans, replays, query answers) off the event loops and off the
     /// Swift concurrency pool.
     let readers: NIOThreadPool
-    /// The ledger of the last query below the head.
-    let asOfLedgers = AsOfLedgers()
+    /// The ledgers of the last queries below the head.
+    let asOfLedgers: AsOfLedgers
 }
 
 /// The daemon's HTTP interface (SPEC §6): one small dispatch on method and path.
@@ -67,9 +67,10 @@ struct Routes: HTTPResponder {
     }
 
     /// A projection query: at the head on the writer thread, between commits (the committed
-    /// state, no copy of it); below the head on a reader thread, from the ledger of the last
-    /// such query when it is at `as_of` or can be folded on to it, else from the newest
-    /// snapshot at or before `as_of`, and a replay of the log up to `as_of` (``AsOfLedgers``).
+    /// state, no copy of it); below the head on a reader thread, from a ledger kept from
+    /// earlier such queries when one is at `as_of` or can be folded on to it, else from the
+    /// newest snapshot at or before `as_of`, and a replay of the log up to `as_of`
+    /// (``AsOfLedgers``).
     private func query(_ kind: Query.Kind, _ request: Request) async -> Response {
         let query: Query
         do {

@@ -39,6 +39,15 @@ struct ServeCommand: AsyncParsableCommand {
     var snapshotEvery: Int = 250_000
 
     @Option(
+        name: .customLong("as-of-ledgers"),
+        help: ArgumentHelp(
+            "Ledgers of queries below the head kept for the next ones at or after their seqs (each up to a whole ledger's memory; 0: none).",
+            valueName: "N"
+        )
+    )
+    var asOfLedgers: Int = 1
+
+    @Option(
         name: .customLong("queue-limit"),
         help: ArgumentHelp("Facts waiting for the writer, at most (503 beyond).", visibility: .hidden)
     )
@@ -66,6 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
         if queueLimit < 1 { throw ValidationError("--queue-limit must be at least 1.") }
         if maxFactsPerCommit < 1 { throw ValidationError("--max-facts-per-commit must be at least 1.") }
         if snapshotEvery < 1 { throw ValidationError("--snapshot-every must be at least 1.") }
+        if asOfLedgers < 0 || asOfLedgers > 64 { throw ValidationError("--as-of-ledgers must be 0…64.") }
         if commitDelayMillis < 0 || commitDelayMillis > 60_000 {
             throw ValidationError("--testing-commit-delay-ms must be 0…60000.")
         }
@@ -89,6 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxQueuedFacts = queueLimit
         configuration.maxFactsPerCommit = maxFactsPerCommit
         configuration.snapshotEveryEvents = snapshotEvery
+        configuration.asOfLedgersKept = asOfLedgers
         configuration.commitDelayMillis = commitDelayMillis
         do {
             try await Daemon.run(configuration, logger: logger)

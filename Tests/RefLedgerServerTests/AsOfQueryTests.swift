@@ -5,12 +5,84 @@ import RefLedgerStore
 import RefLedgerTestSupport
 import Testing
 
-/// Queries below the head: the daemon keeps the ledger of the last one, answers the same seq
-/// from it and folds it on to a later seq, and the answers are a fresh replay's either way.
+/// Queries below the head: the daemon keeps the ledgers of the last ones (one by default,
+/// `--as-of-ledgers N`), answers a kept seq from its ledger and folds the nearest kept one
+/// below on to a later seq, and the answers are a fresh replay's either way.
 @Suite struct AsOfQueryTests {
     @Test func answersBelowTheHeadEqualAFreshReplayWhateverLedgerTheyStartFrom() throws {
-        let daemon = try DaemonHarness("asof")
+        let (daemon, events) = try Self.daemonWithTraffic()
         defer { daemon.finish() }
+        let head = events.count
+        let isDerived = events.map { $0["cause"] != nil }
+        func boundary(from seq: Int) -> Int { Self.boundary(from: seq, events: events) }
+        let inside = try #require(
+            (head / 2..<head - 1).first { isDerived[$0] },
+            "a fact that derived events"
+        )
+        // Each step: the seq, and the ledger it should be answered from (the kept ledger at the
+        // same seq, the kept one folded on, or a replay from the start: there is no snapshot).
+        try Self.walk(
+            daemon,
+            events: events,
+            [
+                (boundary(from: head / 4), "start"),
+                (boundary(from: head / 4), "kept"),
+                (boundary(from: head / 3), "resumed"),
+                (inside, "resumed"),  // ends inside a derivation: cannot be folded on
+                (inside, "kept"),
+                (boundary(from: inside), "start"),
+                (boundary(from: head * 2 / 3), "resumed"),
+                (3, "start"),  // before the kept one
+            ]
+        )
+    }
+
+    /// With two kept, two seqs asked in turn are both answered from their ledgers, a later seq
+    /// goes on from the nearer, and the least recently used is dropped; with none kept, every
+    /// query replays.
+    @Test func twoKeptLedgersServeTwoSeqsInTurnAndNoneKeptReplaysEachTime() throws {
+        let (two, events) = try Self.daemonWithTraffic(arguments: ["--as-of-ledgers", "2"])
+        defer { two.finish() }
+        let head = events.count
+        let (a, b, c) = (
+            Self.boundary(from: head / 4, events: events), Self.boundary(from: head / 2, events: events),
+            Self.boundary(from: head * 3 / 4, events: events)
+        )
+        try Self.walk(
+            two,
+            events: events,
+            [(a, "start"), (b, "resumed"), (a, "kept"), (b, "kept"), (c, "resumed"), (a, "start"), (c, "kept")]
+        )
+
+        let (none, _) = try Self.daemonWithTraffic(arguments: ["--as-of-ledgers", "0"])
+        defer { none.finish() }
+        try Self.walk(none, events: events, [(a, "start"), (a, "start"), (b, "start")], keeping: false)
+    }
+
+    /// `--as-of-ledgers` outside 0…64 is refused before the daemon starts.
+    @Test func serveRefusesAnAsOfLedgersOutOfRange() throws {
+        let directory = try TemporaryDirectory("asofarg")
+        defer { directory.remove() }
+        let result = try runCommand(
+            "refledger",
+            ["serve", "--data", directory.appending("data"), "--as-of-ledgers", "65"]
+        )
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--as-of-ledgers must be 0…64."), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appending("data")), "nothing was created")
+    }
+
+    /// The first seq at or after `seq` that ends a fact's derivation (the next event is not
+    /// derived), at most the head.
+    static func boundary(from seq: Int, events: [[String: Any]]) -> Int {
+        var seq = seq
+        while seq < events.count && events[seq]["cause"] != nil { seq += 1 }
+        return seq
+    }
+
+    /// A daemon that took 3,000 generated facts, and its stored events.
+    static func daemonWithTraffic(arguments: [String] = []) throws -> (DaemonHarness, [[String: Any]]) {
+        let daemon = try DaemonHarness("asof", arguments: arguments)
         let client = daemon.client()
         let lines = TrafficGenerator.facts(seed: 12, count: 3000)
         for start in stride(from: 0, to: lines.count, by: 500) {
@@ -19,32 +91,20 @@ import Testing
         let events = try client.get("/v1/events?after=0&limit=100000").text.split(separator: "\n").map {
             jsonObject(String($0))
         }
-        let head = events.count
-        #expect(head > 2000)
-        let isDerived = events.map { $0["cause"] != nil }
-        /// The first seq at or after `seq` that ends a fact's derivation.
-        func boundary(from seq: Int) -> Int {
-            var seq = seq
-            while seq < head && isDerived[seq] { seq += 1 }
-            return seq
-        }
-        let inside = try #require(
-            (head / 2..<head - 1).first { isDerived[$0] },
-            "a fact that derived events"
-        )
+        #expect(events.count > 2000)
+        return (daemon, events)
+    }
 
-        // Each step: the seq, and the ledger it should be answered from (the kept ledger at the
-        // same seq, the kept one folded on, or a replay from the start: there is no snapshot).
-        let steps: [(asOf: Int, from: String)] = [
-            (boundary(from: head / 4), "start"),
-            (boundary(from: head / 4), "kept"),
-            (boundary(from: head / 3), "resumed"),
-            (inside, "resumed"),  // ends inside a derivation: cannot be folded on
-            (inside, "kept"),
-            (boundary(from: inside), "start"),
-            (boundary(from: head * 2 / 3), "resumed"),
-            (3, "start"),  // before the kept one
-        ]
+    /// Asks each step's queries; every answer must equal one from a fresh replay, and
+    /// `/metrics` must count the first query of each step as answered `from` where the step
+    /// says, the others from the ledger kept by the first (`keeping`) or like the first.
+    static func walk(
+        _ daemon: DaemonHarness,
+        events: [[String: Any]],
+        _ steps: [(asOf: Int, from: String)],
+        keeping: Bool = true
+    ) throws {
+        let client = daemon.client()
         let log = try EventLog.open(directory: daemon.dataPath, readOnly: true)
         defer { log.close() }
         var counts: [String: Int] = [:]
@@ -68,9 +128,8 @@ import Testing
                     #expect(response.status == 404 && errorCode(response.text) == error.code.rawValue, "\(path)")
                 }
             }
-            // The first query of a step makes the ledger; the others find it kept.
             counts[step.from, default: 0] += 1
-            counts["kept", default: 0] += paths.count - 1
+            counts[keeping ? "kept" : step.from, default: 0] += paths.count - 1
             for source in ["kept", "resumed", "start", "snapshot"] {
                 #expect(
                     Int(client.metric("refledger_asof_queries_total{from=\"\(source)\"}") ?? -1) == counts[source] ?? 0,
