@@ -3,8 +3,9 @@ extension Ledger {
     /// `seq`, so that the ledger answers as of a position inside that fact's derivation
     /// (SPEC §5/§8: events with a higher seq than `as_of` are ignored).
     ///
-    /// Only for answering queries: a ledger cut this way must not apply further facts.
+    /// Only for answering queries: a ledger cut this way (``isCut``) applies no further fact.
     public mutating func cut(after seq: UInt64, derived events: [StoredEvent]) {
+        isCut = true
         for event in events.reversed() where event.seq > seq {
             guard let program = event.fields["program"]?.stringValue, let index = programs.position(of: program) else {
                 continue

@@ -14,6 +14,9 @@ public struct Ledger: Sendable {
     let sha256: Hasher
     /// The seq of the last event applied (0 for an empty log).
     public internal(set) var head: UInt64 = 0
+    /// Whether ``cut(after:derived:)`` took back events of the last fact: such a ledger
+    /// answers queries as of its head but applies no further fact.
+    public internal(set) var isCut = false
     /// The last `recorded_at` written out: facts of one commit share it.
     private var lastRecordedAt: (time: Timestamp, text: String)?
 
@@ -25,6 +28,8 @@ public struct Ledger: Sendable {
     /// - Returns: the stored fact followed by the events it derived, with consecutive seqs.
     /// - Throws: the first state rule the fact breaks (SPEC §2 stage 3); nothing changes then.
     public mutating func apply(_ fact: Fact, recordedAt: Timestamp) throws(LedgerError) -> [StoredEvent] {
+        // A cut ledger lacks events of its last fact: whatever came next would be wrong.
+        precondition(!isCut, "a ledger cut inside a derivation applies no further fact")
         do {
             let events = try applyChecked(fact, recordedAt: recordedAt)
             head += UInt64(events.count)

@@ -18,8 +18,6 @@ final class AsOfLedgers: Sendable {
     private struct Kept: Sendable {
         var seq: UInt64
         var ledger: Ledger
-        /// Whether `seq` ended a fact's derivation, so that later facts may be folded on.
-        var foldable: Bool
     }
 
     private let capacity: Int
@@ -38,7 +36,8 @@ final class AsOfLedgers: Sendable {
                 kept.append(hit)
                 return (hit.ledger, nil)
             }
-            let below = kept.filter { $0.foldable && $0.seq < seq }.max { $0.seq < $1.seq }
+            // A ledger cut inside a derivation cannot be folded on (`restore` would not).
+            let below = kept.filter { !$0.ledger.isCut && $0.seq < seq }.max { $0.seq < $1.seq }
             return (nil, below?.ledger)
         }
         if let hit { return (hit, nil) }
@@ -47,7 +46,7 @@ final class AsOfLedgers: Sendable {
             kept.withLock { kept in
                 // Another query may have kept this seq meanwhile.
                 kept.removeAll { $0.seq == seq }
-                kept.append(Kept(seq: seq, ledger: ledger, foldable: !report.endsInsideDerivation))
+                kept.append(Kept(seq: seq, ledger: ledger))
                 if kept.count > capacity { kept.removeFirst(kept.count - capacity) }
             }
         }

@@ -49,6 +49,10 @@ public final class HeapPrefaulter: Sendable {
         #endif
     }
 
+    /// A pre-faulter when the caller runs on the process's main thread (whose heap it can
+    /// reach), else `nil`.
+    public static func forMainThread() -> HeapPrefaulter? { Thread.isMainThread ? HeapPrefaulter() : nil }
+
     /// Stops the thread and waits for it.
     public func stop() { state.stop(waiting: true) }
 

@@ -65,7 +65,7 @@ public struct Importer {
         onRejection: (Rejection) -> Void,
         progress: (Int) -> Void = { _ in }
     ) throws -> (summary: Summary, storedEvents: Bool) {
-        let prefaulter = Thread.isMainThread ? HeapPrefaulter() : nil
+        let prefaulter = HeapPrefaulter.forMainThread()
         defer { prefaulter?.stop() }
         var lines = Lines(reader: reader)
         let first = try lines.peekFirstContent()

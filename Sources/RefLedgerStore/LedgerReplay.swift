@@ -73,9 +73,6 @@ public struct LedgerReplay {
         /// The head of the ledger it was given to start from, when it started from that one
         /// (then `snapshotSeq` is `nil`).
         public var resumedFrom: UInt64?
-        /// Whether the end fell inside a fact's derivation, whose later events were taken back
-        /// (`Ledger.cut`): such a ledger answers queries but must not be folded further.
-        public var endsInsideDerivation = false
     }
 
     /// A snapshot ``restore(_:through:startingFrom:)`` did not use.
@@ -94,11 +91,10 @@ public struct LedgerReplay {
     /// The ledger equals what ``replay(_:through:)`` gives, including an end inside a fact's
     /// derivation (snapshots are only taken between facts).
     ///
-    /// - Parameter start: a ledger folded from this log up to a fact's last event (one this
-    ///   function returned without ``RestoreReport/endsInsideDerivation``), to go on from
-    ///   instead of a snapshot when its head is at or before `last` and no snapshot lies
-    ///   between the two: answering as of a later seq than the one before then costs only
-    ///   the events between them.
+    /// - Parameter start: a ledger folded from this log (one this function returned), to go
+    ///   on from instead of a snapshot when its head is at or before `last`, no snapshot lies
+    ///   between the two, and it was not cut inside a derivation (``Ledger/isCut``):
+    ///   answering as of a later seq than the one before then costs only the events between.
     /// - Returns: the ledger and how it was rebuilt. Keep the ledger alone: a report holds
     ///   no copy of it.
     public static func restore(
@@ -110,12 +106,12 @@ public struct LedgerReplay {
     ) {
         let end = min(last ?? .max, try log.head().seq)
         var report = RestoreReport()
-        if let start, start.head <= end,
+        if let start, !start.isCut, start.head <= end,
             try log.snapshotSeqs().allSatisfy({ $0 <= start.head || $0 > end })
         {
             var replay = LedgerReplay(ledger: start)
             report.resumedFrom = start.head
-            report.endsInsideDerivation = try replay.fold(log, through: end)
+            try replay.fold(log, through: end)
             report.replayedEvents = end - start.head
             return (replay.ledger, report)
         }
@@ -147,26 +143,23 @@ public struct LedgerReplay {
             }
         }
         let first = replay.ledger.head
-        report.endsInsideDerivation = try replay.fold(log, through: end)
+        try replay.fold(log, through: end)
         report.replayedEvents = end - first
         return (replay.ledger, report)
     }
 
     /// Applies the log's facts after the ledger's head through `end` (at most the head),
     /// trusting what they derive; an `end` inside a fact's derivation takes back its later events.
-    ///
-    /// - Returns: whether it took events back (the ledger must not be folded further).
-    @discardableResult
-    private mutating func fold(_ log: EventLog, through end: UInt64) throws -> Bool {
-        guard end > ledger.head else { return false }
+    private mutating func fold(_ log: EventLog, through end: UInt64) throws {
+        guard end > ledger.head else { return }
         var last: Step?
         try log.scan(from: ledger.head + 1, through: end) { record in
             let stored = try StoredEvent(parsing: record.body)
             if !Self.isDerived(stored) { last = try apply(stored: stored) }
         }
         // `end` may fall inside the last fact's derivation: its later events are not yet in force.
-        guard let last, let final = last.rederived.last, final.seq > end else { return false }
-        ledger.cut(after: end, derived: Array(last.rederived.dropFirst()))
-        return true
+        if let last, let final = last.rederived.last, final.seq > end {
+            ledger.cut(after: end, derived: Array(last.rederived.dropFirst()))
+        }
     }
 }

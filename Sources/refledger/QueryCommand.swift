@@ -67,7 +67,7 @@ struct QueryOptions: ParsableArguments {
             let head = try log.head().seq
             let seq = min(query.asOf ?? head, head)
             // The ledger grows on the main thread's heap: mapped in ahead on the other core.
-            let prefaulter = Thread.isMainThread ? HeapPrefaulter() : nil
+            let prefaulter = HeapPrefaulter.forMainThread()
             let (ledger, report) = try LedgerReplay.restore(log, through: seq)
             prefaulter?.stop()
             for skipped in report.skipped {

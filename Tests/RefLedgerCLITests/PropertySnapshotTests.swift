@@ -80,8 +80,9 @@ import Testing
     }
 
     /// Walking forward through the log, each ledger goes on from the one before when no
-    /// snapshot lies between them and that one ended a derivation; else it is restored from a
-    /// snapshot (or seq 1). Either way it is the full replay's, cut inside a derivation or not.
+    /// snapshot lies between them and that one was not cut inside a derivation (handed over
+    /// all the same, a cut one is passed by); else it is restored from a snapshot (or seq 1).
+    /// Either way it is the full replay's, cut inside a derivation or not.
     @Test(arguments: propertySeeds)
     func restoringFromAnEarlierLedgerEqualsAFullReplay(seed: UInt64) throws {
         try withSnapshottedLog(seed: seed) { log, events, taken in
@@ -93,27 +94,30 @@ import Testing
             let insideBefore = try #require(insides.first { $0 > 100 && $0 < older - 10 })
             let insideAfter = try #require(insides.first { $0 > newer + 10 && $0 < head - 10 })
             var steps = [UInt64(40), 41, insideBefore, insideBefore + 1, older - 2, older + 3, older + 4, newer + 1]
-            steps += [insideAfter, insideAfter, head - 1, head]
+            steps += [insideAfter, insideAfter + 1, head - 1, head]
 
-            var previous: (ledger: Ledger, report: LedgerReplay.RestoreReport)?
+            var previous: Ledger?
             var resumed = 0
+            var passedCut = 0
             for asOf in steps {
-                let start = previous.flatMap { $0.report.endsInsideDerivation ? nil : $0.ledger }
-                let (ledger, report) = try LedgerReplay.restore(log, through: asOf, startingFrom: start)
-                let snapshotBetween = [older, newer].contains { $0 > start?.head ?? 0 && $0 <= asOf }
-                let resumes = start.map { $0.head <= asOf && !snapshotBetween } ?? false
-                #expect(report.resumedFrom == (resumes ? start?.head : nil), "as of \(asOf)")
+                let (ledger, report) = try LedgerReplay.restore(log, through: asOf, startingFrom: previous)
+                let snapshotBetween = [older, newer].contains { $0 > previous?.head ?? 0 && $0 <= asOf }
+                let couldResume = previous.map { $0.head <= asOf && !snapshotBetween } ?? false
+                let resumes = couldResume && previous?.isCut == false
+                #expect(report.resumedFrom == (resumes ? previous?.head : nil), "as of \(asOf)")
                 if resumes { resumed += 1 }
+                if couldResume && !resumes { passedCut += 1 }
                 #expect(report.snapshotSeq == (resumes ? nil : asOf >= newer ? newer : asOf >= older ? older : nil))
-                #expect(report.endsInsideDerivation == isInside(asOf), "as of \(asOf)")
+                #expect(ledger.isCut == isInside(asOf), "as of \(asOf)")
                 #expect(ledger.head == asOf)
                 #expect(
                     ledger.snapshotBytes() == (try LedgerReplay.replay(log, through: asOf)).snapshotBytes(),
                     "as of \(asOf)"
                 )
-                previous = (ledger, report)
+                previous = ledger
             }
             #expect(resumed >= 4, "the walk goes on from the ledger before at least 4 times")
+            #expect(passedCut >= 2, "a cut ledger handed over is passed by")
         }
     }
 

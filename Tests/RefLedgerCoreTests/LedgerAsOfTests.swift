@@ -29,6 +29,8 @@ private typealias H = LedgerHarness
         let at = Timestamp(rfc3339: "2030-01-01T00:00:00Z")!
         let four = ledger(asOf: 4, lines: lines)
         #expect(four.head == 4)
+        #expect(four.isCut, "it lacks the rewards of seq 4")
+        #expect(!ledger(asOf: 6, lines: lines).isCut, "seq 6 ends the conversion's derivation")
         #expect(try four.balance(program: "p", participant: "r", at: at).earned == 0)
         let metrics = try four.metrics(program: "p", from: nil, to: nil)
         #expect(metrics["referred_revenue"] == .integer(1000))
@@ -60,5 +62,18 @@ private typealias H = LedgerHarness
                     )
                 ])
         )
+    }
+
+    /// A cut ledger lacks events of its last fact: applying another fact to it stops the
+    /// process rather than derive from a state no log holds.
+    @Test func aCutLedgerAppliesNoFurtherFact() async {
+        await #expect(processExitsWith: .failure) {
+            var h = LedgerHarness()
+            for line in [H.program(#"{"currency":"USD","referrer_reward":{"fixed":100}}"#), H.signup("r")] {
+                _ = h.post(line)
+            }
+            h.ledger.cut(after: 2, derived: [])
+            _ = h.post(H.signup("s"))
+        }
     }
 }
