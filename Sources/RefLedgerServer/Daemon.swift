@@ -97,12 +97,15 @@ public enum Daemon {
         let bound = Atomic(false)
         let app = Application(
             responder: Routes(state: state),
-            // A close at shutdown waits for the last response's bytes to reach the socket.
+            // `Expect: 100-continue` is answered at once; a close at shutdown waits for the last
+            // response's bytes to reach the socket.
             server: HTTPServerBuilder { responder in
                 EventLoopPinnedChannel(
                     inner: HTTP1Channel(
                         responder: responder,
-                        configuration: .init(additionalChannelHandlers: [CloseAfterWritesHandler()])
+                        configuration: .init(additionalChannelHandlers: [
+                            ExpectContinueHandler(), CloseAfterWritesHandler(),
+                        ])
                     )
                 )
             },

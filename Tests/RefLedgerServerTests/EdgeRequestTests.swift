@@ -62,6 +62,47 @@ import Testing
         #expect(try client.post(fact("big3", bytes: limit) + "\n\n").status == 413)
     }
 
+    /// curl sends `Expect: 100-continue` before a body over 1 MB and waits a second for the
+    /// answer before it sends the body anyway.
+    @Test func aBodyThatWaitsForContinueIsAskedForAtOnce() throws {
+        let daemon = try DaemonHarness("continue")
+        defer { daemon.finish() }
+        let body = Array((Facts.base.joined(separator: "\n") + "\n").utf8)
+        let connection = try RawRequest.connect(daemon.socketPath)
+        RawRequest.setReceiveTimeout(connection, seconds: 5)
+        let head =
+            "POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n"
+            + "Content-Length: \(body.count)\r\nExpect: 100-Continue\r\n\r\n"
+        try RawRequest.send(Array(head.utf8), on: connection)
+        #expect(RawRequest.readHead(connection) == "HTTP/1.1 100 Continue\r\n\r\n")
+        try RawRequest.send(body, on: connection)
+        let response = RawRequest.readAll(connection)
+        #expect(response.hasPrefix("HTTP/1.1 200"), "\(response)")
+        #expect(response.components(separatedBy: #""status":"created""#).count - 1 == Facts.base.count)
+    }
+
+    /// A pipelining client's second request waits for the first's response to end: a
+    /// `100 Continue` for it would land inside that response (here a follow stream, which
+    /// does not end).
+    @Test func continueIsNotSentWhileAnotherResponseIsOpen() throws {
+        let daemon = try DaemonHarness("continue-pipelined")
+        defer { daemon.finish() }
+        let client = daemon.client()
+        for fact in Facts.base { #expect(try client.post(fact).status == 201) }
+        let connection = try RawRequest.connect(daemon.socketPath)
+        defer { close(connection) }
+        RawRequest.setReceiveTimeout(connection, seconds: 1)
+        let requests =
+            "GET /v1/events?after=0&follow=true HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            + "POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            + "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+        try RawRequest.send(Array(requests.utf8), on: connection)
+        let received = RawRequest.readUntilQuiet(connection)
+        #expect(received.hasPrefix("HTTP/1.1 200"), "\(received)")
+        #expect(received.contains(#""id":"c1/2""#), "the follow stream sent the log")
+        #expect(!received.contains("100 Continue"), "\(received)")
+    }
+
     @Test func theQueueGaugeReadsZeroWhenAllIsAnswered() throws {
         let daemon = try DaemonHarness("gauge")
         defer { daemon.finish() }

@@ -257,8 +257,7 @@ enum RawRequest {
             }
         }
         guard result == 0 else { throw HarnessError("connect: \(errno)") }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setReceiveTimeout(descriptor, seconds: 60)
         return descriptor
     }
 
@@ -273,15 +272,16 @@ enum RawRequest {
         }
     }
 
-    /// Bytes received on `descriptor` (which is then closed) until the peer closes or
-    /// `isComplete` says the response is whole; with `pause`, it sleeps that many
-    /// microseconds after each read, a slow reader.
+    /// Bytes received on `descriptor` (then closed, unless `closing` is false) until the peer
+    /// closes, a receive times out, or `isComplete` says the response is whole; with `pause`,
+    /// it sleeps that many microseconds after each read, a slow reader.
     private static func receive(
         _ descriptor: Int32,
         pause: useconds_t = 0,
+        closing: Bool = true,
         until isComplete: ([UInt8]) -> Bool
     ) -> [UInt8] {
-        defer { close(descriptor) }
+        defer { if closing { close(descriptor) } }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -297,6 +297,30 @@ enum RawRequest {
     /// Whether `received` ends a chunked body.
     private static func endsChunkedBody(_ received: [UInt8]) -> Bool {
         received.count >= 7 && received.suffix(7).elementsEqual("\r\n0\r\n\r\n".utf8)
+    }
+
+    /// Waits at most `seconds` for each receive on `descriptor` from now on.
+    static func setReceiveTimeout(_ descriptor: Int32, seconds: Int) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// The next response head on `descriptor`, through its blank line, read a byte at a time
+    /// so that nothing after it is taken; `nil` if the peer closed or a receive timed out.
+    static func readHead(_ descriptor: Int32) -> String? {
+        var received: [UInt8] = []
+        var byte: UInt8 = 0
+        while !received.suffix(4).elementsEqual("\r\n\r\n".utf8) {
+            guard recv(descriptor, &byte, 1, 0) == 1 else { return nil }
+            received.append(byte)
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// Everything that arrives on `descriptor` (which stays open) until a receive times out
+    /// or the peer closes.
+    static func readUntilQuiet(_ descriptor: Int32) -> String {
+        String(decoding: receive(descriptor, closing: false) { _ in false }, as: UTF8.self)
     }
 
     /// Everything sent on `descriptor` until the peer closes or a chunked body ends, read
