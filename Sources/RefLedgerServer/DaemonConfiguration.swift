@@ -27,6 +27,13 @@ public struct DaemonConfiguration: Sendable {
     /// brings the count since the last snapshot to this, the writer takes one in the background
     /// (and one at graceful shutdown), so that a restart replays at most about this many events.
     public var snapshotEveryEvents = 250_000
+    /// Seconds without a commit after which the writer snapshots a tail of at least
+    /// ``idleSnapshotMinimumEvents`` (0: never), so that a crash after a burst of writes need
+    /// not replay it. An idle daemon has the cores to spare.
+    public var idleSnapshotSeconds = 10
+    /// The shortest tail an idle snapshot is taken for: a tenth of ``snapshotEveryEvents``
+    /// (so that a trickle of facts does not rewrite the whole state for each).
+    public var idleSnapshotMinimumEvents: UInt64 { UInt64(max(1, snapshotEveryEvents / 10)) }
     /// Threads that run blocking reads (log scans, as-of replays, query answers).
     public var readerThreads = 2
     /// Ledgers of queries below the head kept for the next ones (``AsOfLedgers``), each up to

@@ -25,14 +25,17 @@ import Synchronization
 /// ``DaemonConfiguration/snapshotEveryEvents``, the thread takes a copy of the committed
 /// ledger and copies its tables' indexes at once (``LedgerWriter/committedCopy()``: the one
 /// stall, measured as `refledger_snapshot_stall_seconds`; the chunks of keys and values are
-/// copied one by one as facts change them), and a background thread of lower
-/// priority serializes, compresses and stores the copy while ingest goes on. Serializing on this thread instead
-/// would stall it longer (the ingest benchmark measures both). At graceful stop it waits for
-/// that thread and snapshots the final state itself, so a restart replays nothing.
+/// copied one by one as facts change them), and a background thread of lower priority
+/// serializes, compresses and stores the copy while ingest goes on. Serializing on this
+/// thread instead would stall it longer (the ingest benchmark measures both). A tail of at
+/// least ``DaemonConfiguration/idleSnapshotMinimumEvents`` is also snapshotted once no commit
+/// came for ``DaemonConfiguration/idleSnapshotSeconds``, so that a crash after a burst of
+/// writes replays little though the burst stopped short of the next snapshot. At graceful stop
+/// it waits for that thread and snapshots the final state itself, so a restart replays nothing.
 final class WriterThread: @unchecked Sendable {
     // @unchecked: every mutable property is guarded by `condition`, except `writer`,
-    // `brokenReason` and `snapshotSeq`, which only the writer thread touches after `start()`,
-    // and `committedHeadValue`, an atomic.
+    // `brokenReason`, `snapshotSeq` and `lastCommitUptimeNanos`, which only the writer thread
+    // touches after `start()`, and `committedHeadValue`, an atomic.
 
     private struct Job {
         var facts: [Fact]
@@ -67,6 +70,9 @@ final class WriterThread: @unchecked Sendable {
     private var snapshotSeq: UInt64
     /// Whether a background thread is writing a snapshot.
     private var snapshotRunning = false
+    /// When the writer last committed (or started), on the uptime clock: idle snapshots are
+    /// timed from it.
+    private var lastCommitUptimeNanos = DispatchTime.now().uptimeNanoseconds
 
     init(
         writer: LedgerWriter,
@@ -160,10 +166,21 @@ final class WriterThread: @unchecked Sendable {
 
     private func runLoop() {
         // A damaged snapshot passed over at start is replaced at once.
-        snapshotIfDue(force: !writer.restoreReport.skipped.isEmpty)
+        snapshotIfDue(force: !writer.restoreReport.skipped.isEmpty, reason: "replacing a damaged one")
         while true {
             condition.lock()
-            while jobs.isEmpty && reads.isEmpty && runState == .running { condition.wait() }
+            while jobs.isEmpty && reads.isEmpty && runState == .running {
+                guard let deadline = idleSnapshotDeadline() else {
+                    condition.wait()
+                    continue
+                }
+                if condition.wait(until: deadline) || !jobs.isEmpty || !reads.isEmpty || runState != .running {
+                    continue
+                }
+                condition.unlock()
+                snapshotIfDue(force: true, reason: "idle")
+                condition.lock()
+            }
             let readCount = min(reads.count, Self.readsPerRound)
             let readJobs = Array(reads.prefix(readCount))
             reads.removeFirst(readCount)
@@ -188,6 +205,7 @@ final class WriterThread: @unchecked Sendable {
             if finished { break }
             if !batch.isEmpty {
                 process(batch, factCount: factCount)
+                lastCommitUptimeNanos = DispatchTime.now().uptimeNanoseconds
                 snapshotIfDue()
             }
         }
@@ -269,9 +287,22 @@ final class WriterThread: @unchecked Sendable {
         brokenReason == nil && writer.stagedCount == 0 && writer.ledger.head == committedHead
     }
 
+    /// When the writer, waiting for work, should snapshot the tail for being idle; `nil` when
+    /// it should not (idle snapshots off, a short tail, a snapshot under way). Called with
+    /// `condition` locked.
+    private func idleSnapshotDeadline() -> Date? {
+        let idleSeconds = configuration.idleSnapshotSeconds
+        guard idleSeconds > 0, !snapshotRunning, ledgerIsCommitted,
+            committedHead >= snapshotSeq + configuration.idleSnapshotMinimumEvents
+        else { return nil }
+        let elapsedNanos = DispatchTime.now().uptimeNanoseconds - lastCommitUptimeNanos
+        let remainingSeconds = Double(idleSeconds) - Double(elapsedNanos) / 1e9
+        return Date(timeIntervalSinceNow: max(0, remainingSeconds))
+    }
+
     /// Starts a background snapshot when enough events were committed since the last one
     /// (or when `force`d), unless one is still being written.
-    private func snapshotIfDue(force: Bool = false) {
+    private func snapshotIfDue(force: Bool = false, reason: String = "periodic") {
         let head = committedHead
         guard head > snapshotSeq, force || head - snapshotSeq >= UInt64(configuration.snapshotEveryEvents),
             ledgerIsCommitted
@@ -290,7 +321,7 @@ final class WriterThread: @unchecked Sendable {
             // Nice 10 for this thread alone: the snapshot may take longer, ingest should not.
             setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
             #endif
-            writeSnapshot(of: copy)
+            writeSnapshot(of: copy, reason: reason)
             condition.lock()
             snapshotRunning = false
             condition.broadcast()
@@ -306,19 +337,19 @@ final class WriterThread: @unchecked Sendable {
         guard committedHead > snapshotSeq, ledgerIsCommitted else { return }
         snapshotSeq = committedHead
         // Nothing else runs now: the encoding may take both cores.
-        writeSnapshot(of: writer.ledger, fork: Ledger.onTwoThreads)
+        writeSnapshot(of: writer.ledger, fork: Ledger.onTwoThreads, reason: "shutdown")
     }
 
     /// Writes a snapshot; a failure is logged and otherwise harmless (the log is the truth).
     /// In the background, beside the writer, the encoding keeps to one thread (the default).
-    private func writeSnapshot(of ledger: Ledger, fork: Ledger.Fork = Ledger.oneAfterTheOther) {
+    private func writeSnapshot(of ledger: Ledger, fork: Ledger.Fork = Ledger.oneAfterTheOther, reason: String) {
         do {
             let written = try log.writeSnapshot(of: ledger, fork: fork)
             metrics.snapshotWritten(written)
             logger.info(
                 "snapshot written",
                 metadata: [
-                    "seq": "\(written.seq)", "bytes": "\(written.storedBytes)",
+                    "seq": "\(written.seq)", "reason": "\(reason)", "bytes": "\(written.storedBytes)",
                     "encode_s": "\(written.encodeSeconds)", "write_s": "\(written.writeSeconds)",
                 ]
             )

@@ -39,6 +39,15 @@ struct ServeCommand: AsyncParsableCommand {
     var snapshotEvery: Int = 250_000
 
     @Option(
+        name: .customLong("idle-snapshot-after"),
+        help: ArgumentHelp(
+            "Snapshot a tail of at least a tenth of --snapshot-every events after this many seconds without a write (0: never).",
+            valueName: "SECONDS"
+        )
+    )
+    var idleSnapshotAfter: Int = 10
+
+    @Option(
         name: .customLong("as-of-ledgers"),
         help: ArgumentHelp(
             "Ledgers of queries below the head kept for the next ones at or after their seqs (each up to a whole ledger's memory; 0: none).",
@@ -75,6 +84,9 @@ struct ServeCommand: AsyncParsableCommand {
         if queueLimit < 1 { throw ValidationError("--queue-limit must be at least 1.") }
         if maxFactsPerCommit < 1 { throw ValidationError("--max-facts-per-commit must be at least 1.") }
         if snapshotEvery < 1 { throw ValidationError("--snapshot-every must be at least 1.") }
+        if idleSnapshotAfter < 0 || idleSnapshotAfter > 86_400 {
+            throw ValidationError("--idle-snapshot-after must be 0…86400.")
+        }
         if asOfLedgers < 0 || asOfLedgers > 64 { throw ValidationError("--as-of-ledgers must be 0…64.") }
         if commitDelayMillis < 0 || commitDelayMillis > 60_000 {
             throw ValidationError("--testing-commit-delay-ms must be 0…60000.")
@@ -99,6 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxQueuedFacts = queueLimit
         configuration.maxFactsPerCommit = maxFactsPerCommit
         configuration.snapshotEveryEvents = snapshotEvery
+        configuration.idleSnapshotSeconds = idleSnapshotAfter
         configuration.asOfLedgersKept = asOfLedgers
         configuration.commitDelayMillis = commitDelayMillis
         do {

@@ -61,15 +61,7 @@ import Testing
 
     /// `--as-of-ledgers` outside 0…64 is refused before the daemon starts.
     @Test func serveRefusesAnAsOfLedgersOutOfRange() throws {
-        let directory = try TemporaryDirectory("asofarg")
-        defer { directory.remove() }
-        let result = try runCommand(
-            "refledger",
-            ["serve", "--data", directory.appending("data"), "--as-of-ledgers", "65"]
-        )
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("--as-of-ledgers must be 0…64."), "\(result.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: directory.appending("data")), "nothing was created")
+        try expectServeRefuses(["--as-of-ledgers", "65"], saying: "--as-of-ledgers must be 0…64.")
     }
 
     /// The first seq at or after `seq` that ends a fact's derivation (the next event is not

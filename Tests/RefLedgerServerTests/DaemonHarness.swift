@@ -145,6 +145,17 @@ func errorCode(_ text: String) -> String? {
     (jsonObject(text)["error"] as? [String: Any])?["code"] as? String
 }
 
+/// Expects `refledger serve` with `options` to exit non-zero, saying `message`, before it
+/// creates its data directory.
+func expectServeRefuses(_ options: [String], saying message: String) throws {
+    let directory = try TemporaryDirectory("servearg")
+    defer { directory.remove() }
+    let result = try runCommand("refledger", ["serve", "--data", directory.appending("data")] + options)
+    #expect(result.status != 0)
+    #expect(result.stderr.contains(message), "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: directory.appending("data")), "nothing was created")
+}
+
 /// Facts that set up a program with two participants; times are in the past.
 enum Facts {
     static let program =

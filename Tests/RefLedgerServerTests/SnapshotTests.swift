@@ -8,7 +8,8 @@ import Testing
 /// and starts from the newest snapshot plus the log after it.
 @Suite struct SnapshotTests {
     @Test func restartsFromTheSnapshotAfterSIGKILLAndAfterSIGTERM() throws {
-        let daemon = try DaemonHarness("sn", arguments: ["--snapshot-every", "1000"])
+        // No idle snapshot: the slow queries below must not let one take the tail.
+        let daemon = try DaemonHarness("sn", arguments: ["--snapshot-every", "1000", "--idle-snapshot-after", "0"])
         defer { daemon.finish() }
         let client = daemon.client()
         let lines = TrafficGenerator.facts(seed: 9, count: 3000)
@@ -49,6 +50,48 @@ import Testing
         let verify = try runCommand("refledger", ["verify", "--data", daemon.dataPath])
         #expect(verify.status == 0, "\(verify.output)")
         #expect(verify.output.contains("2 snapshots equal the replayed state"), "\(verify.output)")
+    }
+
+    /// A tail of at least a tenth of `--snapshot-every` is snapshotted once the writer was idle
+    /// for `--idle-snapshot-after` seconds: a crash then replays nothing.
+    @Test func anIdleDaemonSnapshotsItsTail() throws {
+        let daemon = try DaemonHarness("idle", arguments: ["--snapshot-every", "1000", "--idle-snapshot-after", "1"])
+        defer { daemon.finish() }
+        let client = daemon.client()
+        #expect(try client.postBatch(TrafficGenerator.facts(seed: 9, count: 250)).status == 200)
+        let head = try #require(client.metric("refledger_head_seq"))
+        #expect(head >= 100 && head < 1000, "a tail below --snapshot-every, above a tenth of it")
+        try waitFor("an idle snapshot") { client.metric("refledger_snapshot_seq") == head }
+
+        daemon.killHard()
+        try daemon.restart()
+        #expect(daemon.client().metric("refledger_restore_snapshot_seq") == head)
+        #expect(daemon.client().metric("refledger_restore_replayed_events") == 0)
+        #expect(daemon.client().metric("refledger_head_seq") == head)
+    }
+
+    /// No idle snapshot for a tail under a tenth of `--snapshot-every`, nor with
+    /// `--idle-snapshot-after 0`.
+    @Test(arguments: [(facts: 40, idleSeconds: "1"), (facts: 250, idleSeconds: "0")])
+    func noIdleSnapshotForAShortTailOrWhenOff(facts: Int, idleSeconds: String) throws {
+        let daemon = try DaemonHarness(
+            "idle\(idleSeconds)",
+            arguments: ["--snapshot-every", "1000", "--idle-snapshot-after", idleSeconds]
+        )
+        defer { daemon.finish() }
+        let client = daemon.client()
+        #expect(try client.postBatch(TrafficGenerator.facts(seed: 9, count: facts)).status == 200)
+        let head = try #require(client.metric("refledger_head_seq"))
+        #expect(head > 0 && head < 1000)
+        usleep(2_500_000)
+        #expect((client.metric("refledger_snapshot_seq") ?? 0) == 0)
+        #expect(try client.post(Facts.program).status == 201, "the writer still takes facts")
+    }
+
+    /// `--idle-snapshot-after` outside 0…86400 is refused before the daemon starts.
+    @Test(arguments: ["--idle-snapshot-after=-1", "--idle-snapshot-after=86401"])
+    func serveRefusesAnIdleSnapshotAfterOutOfRange(option: String) throws {
+        try expectServeRefuses([option], saying: "--idle-snapshot-after must be 0…86400.")
     }
 
     /// Participant views (holds judged at a fixed time), metrics and leaderboards of every
