@@ -344,7 +344,13 @@ final class WriterThread: @unchecked Sendable {
     /// In the background, beside the writer, the encoding keeps to one thread (the default).
     private func writeSnapshot(of ledger: Ledger, fork: Ledger.Fork = Ledger.oneAfterTheOther, reason: String) {
         do {
-            let written = try log.writeSnapshot(of: ledger, fork: fork)
+            // The older snapshot kept is one periodic interval back, if there is one that far:
+            // idle snapshots after short bursts do not push it out.
+            let written = try log.writeSnapshot(
+                of: ledger,
+                fork: fork,
+                keepingOlderAtLeast: UInt64(configuration.snapshotEveryEvents)
+            )
             metrics.snapshotWritten(written)
             logger.info(
                 "snapshot written",

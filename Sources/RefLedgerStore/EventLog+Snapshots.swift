@@ -8,8 +8,17 @@ enum SnapshotFormat {
     static let version: UInt8 = 1
     /// Bytes before the zstd frame.
     static let prefixByteCount = 1 + Chain.hashByteCount
-    /// Snapshots kept: the newest ones; older ones are deleted when a new one is written.
-    static let kept = 2
+    /// The snapshots kept once one at the newest of `seqs` (ascending) is written: that one,
+    /// and one older as a fallback — the newest at least `spacing` events below it, else the
+    /// oldest. With `spacing` 0, the newest two. A positive spacing keeps snapshots taken close
+    /// together (an idle daemon's after short bursts) from pushing out the one that lets a
+    /// restore below them start from a snapshot rather than from seq 1.
+    static func kept(_ seqs: [UInt64], spacing: UInt64) -> [UInt64] {
+        guard let newest = seqs.last else { return [] }
+        let older = seqs.dropLast()
+        guard let fallback = older.last(where: { newest - $0 >= spacing }) ?? older.first else { return [newest] }
+        return [fallback, newest]
+    }
     /// The zstd level of snapshots: fast, since the writer's state is compressed in the background.
     static let compressionLevel: Int32 = 1
     /// The most a frame may expand, as a bound on what a damaged content size can make a reader
@@ -56,7 +65,8 @@ extension EventLog {
     }
 
     /// Stores a snapshot of `ledger` at its head seq, in a write transaction of its own, and
-    /// deletes all but the newest two snapshots.
+    /// deletes all others but one older: the newest at least `spacing` events below it, else
+    /// the oldest (with the default 0, the newest two are kept).
     ///
     /// The ledger must be committed state: its head must be a seq the log holds, and the head
     /// hash stored with the snapshot is the log's hash at that seq. Encoding and compression
@@ -68,12 +78,16 @@ extension EventLog {
     ///   the ledger's head (or it is 0), ``StoreError/Code/readOnly``,
     ///   ``StoreError/Code/storageFull``, or an LMDB or zstd failure.
     @discardableResult
-    public func writeSnapshot(of ledger: Ledger, fork: Ledger.Fork = Ledger.oneAfterTheOther) throws -> SnapshotWrite {
-        try storeSnapshot(prepareSnapshot(of: ledger, fork: fork))
+    public func writeSnapshot(
+        of ledger: Ledger,
+        fork: Ledger.Fork = Ledger.oneAfterTheOther,
+        keepingOlderAtLeast spacing: UInt64 = 0
+    ) throws -> SnapshotWrite {
+        try storeSnapshot(prepareSnapshot(of: ledger, fork: fork), keepingOlderAtLeast: spacing)
     }
 
     /// Serializes and compresses a snapshot of `ledger` (the first half of
-    /// ``writeSnapshot(of:fork:)``), without touching the log: the ledger may include facts
+    /// ``writeSnapshot(of:fork:keepingOlderAtLeast:)``), without touching the log: the ledger may include facts
     /// whose batch is still being written, as long as it is stored only once they are.
     public func prepareSnapshot(
         of ledger: Ledger,
@@ -103,11 +117,17 @@ extension EventLog {
         )
     }
 
-    /// Stores a prepared snapshot (the second half of ``writeSnapshot(of:fork:)``), with the
-    /// log's hash at its seq; throws ``StoreError/Code/invalidArgument`` if the log does not
+    /// Stores a prepared snapshot (the second half of
+    /// ``writeSnapshot(of:fork:keepingOlderAtLeast:)``, which says which others are kept), with
+    /// the log's hash at its seq; throws ``StoreError/Code/invalidArgument`` if the log does not
     /// hold that seq.
     @discardableResult
-    public func storeSnapshot(_ prepared: PreparedSnapshot) throws -> SnapshotWrite {
+    public func storeSnapshot(
+        _ prepared: PreparedSnapshot,
+        keepingOlderAtLeast spacing: UInt64 = 0
+    ) throws
+        -> SnapshotWrite
+    {
         guard writer != nil else { throw StoreError(.readOnly, "the log at \(directory) is open read-only") }
         let seq = prepared.seq
         var value = prepared.value
@@ -124,8 +144,9 @@ extension EventLog {
             let hash = try storedHash(at: seq, txn: txn, handles: handles)
             value.replaceSubrange(1..<SnapshotFormat.prefixByteCount, with: hash)
             try txn.put(snapshots, key: RecordFormat.key(seq), value: value)
-            let stale = try Self.snapshotSeqs(txn: txn, snapshots: snapshots).dropLast(SnapshotFormat.kept)
-            for old in stale { try txn.delete(snapshots, key: RecordFormat.key(old)) }
+            let seqs = try Self.snapshotSeqs(txn: txn, snapshots: snapshots)
+            let kept = SnapshotFormat.kept(seqs, spacing: spacing)
+            for old in seqs where !kept.contains(old) { try txn.delete(snapshots, key: RecordFormat.key(old)) }
         }
         return SnapshotWrite(
             seq: seq,

@@ -6,7 +6,7 @@ import Synchronization
 /// The directory holds the LMDB environment itself (`data.mdb`, `lock.mdb`, so `mdb_stat -a`
 /// and `mdb_dump -s log` work on it) with the named databases `log` (seq → record), `ids`
 /// (event id → seq), `meta` (format version, head, zstd dictionaries) and `snapshots` (seq →
-/// ledger state, see ``writeSnapshot(of:)``), and the writer's lock file `refledger.lock`.
+/// ledger state, see ``writeSnapshot(of:fork:keepingOlderAtLeast:)``), and the writer's lock file `refledger.lock`.
 ///
 /// One process writes a directory at a time (an exclusive `flock`); any number of read-only
 /// opens may run beside it in other processes, and each read sees the latest commit. Within

@@ -70,6 +70,30 @@ import Testing
         #expect(daemon.client().metric("refledger_head_seq") == head)
     }
 
+    /// Idle snapshots after short bursts do not push out the periodic one further back: the
+    /// older snapshot kept is at least `--snapshot-every` events below the newest, else the oldest.
+    @Test func idleSnapshotsKeepThePeriodicOneBelowThem() throws {
+        let daemon = try DaemonHarness(
+            "idlekeep",
+            arguments: ["--snapshot-every", "1000", "--idle-snapshot-after", "1"]
+        )
+        defer { daemon.finish() }
+        let client = daemon.client()
+        let lines = TrafficGenerator.facts(seed: 9, count: 1500)
+        var heads: [Double] = []
+        for range in [0..<1100, 1100..<1300, 1300..<1500] {
+            #expect(try client.postBatch(Array(lines[range])).status == 200)
+            let head = try #require(client.metric("refledger_head_seq"))
+            try waitFor("a snapshot at \(head)") { client.metric("refledger_snapshot_seq") == head }
+            heads.append(head)
+        }
+        #expect(heads[0] >= 1000 && heads[2] - heads[0] < 1000, "one periodic snapshot, then two idle ones")
+        let log = try EventLog.open(directory: daemon.dataPath, readOnly: true)
+        defer { log.close() }
+        let kept = try log.snapshotSeqs().map { Double($0) }
+        #expect(kept == [heads[0], heads[2]], "heads \(heads)")
+    }
+
     /// No idle snapshot for a tail under a tenth of `--snapshot-every`, nor with
     /// `--idle-snapshot-after 0`.
     @Test(arguments: [(facts: 40, idleSeconds: "1"), (facts: 250, idleSeconds: "0")])

@@ -189,6 +189,41 @@ import Testing
             #expect(restored.snapshotBytes() == (try LedgerReplay.replay(log)).snapshotBytes())
         }
     }
+
+    /// A new snapshot keeps one older as a fallback: by default the one before it; with a
+    /// spacing, the newest at least that many events below it, else the oldest.
+    @Test func snapshotsKeepAnOlderOneAtLeastTheSpacingBelow() throws {
+        try Self.withWriter("writer-retention") { log, writer in
+            let lines = Self.lines(seed: 17, count: 600)
+            // Commits 100 more lines; returns the new head.
+            var judged = 0
+            func advance() throws -> UInt64 {
+                for line in lines[judged..<(judged + 100)] { _ = writer.submit(line: line) }
+                judged += 100
+                _ = try writer.commit()
+                return writer.ledger.head
+            }
+            func snapshot(spacing: UInt64 = 0) throws -> [UInt64] {
+                _ = try log.writeSnapshot(of: writer.ledger, keepingOlderAtLeast: spacing)
+                return try log.snapshotSeqs()
+            }
+            let h1 = try advance()
+            #expect(try snapshot() == [h1])
+            let h2 = try advance()
+            #expect(try snapshot() == [h1, h2])
+            let h3 = try advance()
+            #expect(try snapshot() == [h2, h3], "the newest two")
+            // No older one is that far below: the oldest stays, not the one just before.
+            let h4 = try advance()
+            #expect(try snapshot(spacing: h4 - h2 + 1) == [h2, h4])
+            let h5 = try advance()
+            #expect(try snapshot(spacing: h5 - h2 + 1) == [h2, h5])
+            // The one just before is far enough below: it is kept (as periodic snapshots are).
+            let h6 = try advance()
+            #expect(try snapshot(spacing: h6 - h5) == [h5, h6])
+            #expect(h1 < h2 && h2 < h3 && h3 < h4 && h4 < h5 && h5 < h6)
+        }
+    }
 }
 
 extension LedgerWriter {
