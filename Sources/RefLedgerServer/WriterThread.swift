@@ -166,7 +166,8 @@ final class WriterThread: @unchecked Sendable {
 
     private func runLoop() {
         // A damaged snapshot passed over at start is replaced at once.
-        snapshotIfDue(force: !writer.restoreReport.skipped.isEmpty, reason: "replacing a damaged one")
+        let damaged = !writer.restoreReport.skipped.isEmpty
+        snapshotIfDue(force: damaged, reason: damaged ? "replacing a damaged one" : "periodic")
         while true {
             condition.lock()
             while jobs.isEmpty && reads.isEmpty && runState == .running {
