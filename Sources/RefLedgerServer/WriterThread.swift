@@ -345,8 +345,8 @@ final class WriterThread: @unchecked Sendable {
     /// In the background, beside the writer, the encoding keeps to one thread (the default).
     private func writeSnapshot(of ledger: Ledger, fork: Ledger.Fork = Ledger.oneAfterTheOther, reason: String) {
         do {
-            // The older snapshot kept is one periodic interval back, if there is one that far:
-            // idle snapshots after short bursts do not push it out.
+            // Idle snapshots after short bursts do not push out the snapshot a periodic interval
+            // or so below them (see `keepingOlderAtLeast`).
             let written = try log.writeSnapshot(
                 of: ledger,
                 fork: fork,

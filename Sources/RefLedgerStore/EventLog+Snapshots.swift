@@ -8,17 +8,21 @@ enum SnapshotFormat {
     static let version: UInt8 = 1
     /// Bytes before the zstd frame.
     static let prefixByteCount = 1 + Chain.hashByteCount
-    /// The snapshots kept once one at the newest of `seqs` (ascending) is written: that one,
-    /// and one older as a fallback — the newest at least `spacing` events below it, else the
-    /// oldest. With `spacing` 0, the newest two. A positive spacing keeps snapshots taken close
-    /// together (an idle daemon's after short bursts) from pushing out the one that lets a
-    /// restore below them start from a snapshot rather than from seq 1.
+    /// The snapshots kept once one at the newest of `seqs` (ascending) is written: that one
+    /// and the one before it, and the oldest too while the one before is less than `spacing`
+    /// events above it. With `spacing` 0, the newest two. A positive spacing keeps snapshots
+    /// taken close together (an idle daemon's after short bursts) from pushing out the one
+    /// further back that a restore below them starts from; that one moves up to the one before
+    /// the newest once it is `spacing` above it, so with snapshots at most `spacing` apart the
+    /// oldest kept stays within about twice the spacing of the newest.
     static func kept(_ seqs: [UInt64], spacing: UInt64) -> [UInt64] {
         guard let newest = seqs.last else { return [] }
         let older = seqs.dropLast()
-        guard let fallback = older.last(where: { newest - $0 >= spacing }) ?? older.first else { return [newest] }
-        return [fallback, newest]
+        guard let previous = older.last, let oldest = older.first else { return [newest] }
+        guard oldest < previous, previous - oldest < spacing else { return [previous, newest] }
+        return [oldest, previous, newest]
     }
+
     /// The zstd level of snapshots: fast, since the writer's state is compressed in the background.
     static let compressionLevel: Int32 = 1
     /// The most a frame may expand, as a bound on what a damaged content size can make a reader
@@ -65,8 +69,8 @@ extension EventLog {
     }
 
     /// Stores a snapshot of `ledger` at its head seq, in a write transaction of its own, and
-    /// deletes all others but one older: the newest at least `spacing` events below it, else
-    /// the oldest (with the default 0, the newest two are kept).
+    /// deletes all others but the one before it and, while that one is less than `spacing`
+    /// events above the oldest, the oldest (with the default 0, the newest two are kept).
     ///
     /// The ledger must be committed state: its head must be a seq the log holds, and the head
     /// hash stored with the snapshot is the log's hash at that seq. Encoding and compression

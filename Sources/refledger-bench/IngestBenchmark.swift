@@ -210,8 +210,8 @@ struct IngestBenchmark {
         try Bench.printJSON(["benchmark": "ingest", "results": results])
     }
 
-    /// Queries below the head, on the restarted daemon (its snapshots: the newest, and one at
-    /// least `--snapshot-every` events below it): the
+    /// Queries below the head, on the restarted daemon (its snapshots: the newest two, or three
+    /// when the one before the newest is less than `--snapshot-every` above the oldest): the
     /// first as of the middle of the log (a replay from a snapshot or seq 1), the same seq
     /// again (the kept ledger), a walk forward in steps of 1/50 of the log (the kept ledger
     /// folded on), and one step back (a replay again, what each step cost without it).

@@ -190,11 +190,12 @@ import Testing
         }
     }
 
-    /// A new snapshot keeps one older as a fallback: by default the one before it; with a
-    /// spacing, the newest at least that many events below it, else the oldest.
-    @Test func snapshotsKeepAnOlderOneAtLeastTheSpacingBelow() throws {
+    /// A new snapshot keeps the one before it, and the oldest too while the one before is less
+    /// than the spacing above it: close snapshots do not push out the one further back, which
+    /// moves up once the one before the newest is that far above it.
+    @Test func snapshotsKeepTheOneBeforeAndTheOldestWithinTheSpacing() throws {
         try Self.withWriter("writer-retention") { log, writer in
-            let lines = Self.lines(seed: 17, count: 600)
+            let lines = Self.lines(seed: 17, count: 700)
             // Commits 100 more lines; returns the new head.
             var judged = 0
             func advance() throws -> UInt64 {
@@ -213,15 +214,17 @@ import Testing
             #expect(try snapshot() == [h1, h2])
             let h3 = try advance()
             #expect(try snapshot() == [h2, h3], "the newest two")
-            // No older one is that far below: the oldest stays, not the one just before.
+            // The one before is less than the spacing above the oldest: the oldest stays.
             let h4 = try advance()
-            #expect(try snapshot(spacing: h4 - h2 + 1) == [h2, h4])
+            #expect(try snapshot(spacing: h3 - h2 + 1) == [h2, h3, h4])
             let h5 = try advance()
-            #expect(try snapshot(spacing: h5 - h2 + 1) == [h2, h5])
-            // The one just before is far enough below: it is kept (as periodic snapshots are).
+            #expect(try snapshot(spacing: h4 - h2 + 1) == [h2, h4, h5], "the one between goes")
+            // The one before is the spacing above the oldest: it takes the oldest's place.
             let h6 = try advance()
-            #expect(try snapshot(spacing: h6 - h5) == [h5, h6])
-            #expect(h1 < h2 && h2 < h3 && h3 < h4 && h4 < h5 && h5 < h6)
+            #expect(try snapshot(spacing: h5 - h2) == [h5, h6])
+            let h7 = try advance()
+            #expect(try snapshot(spacing: h7) == [h5, h6, h7])
+            #expect(h1 < h2 && h2 < h3 && h3 < h4 && h4 < h5 && h5 < h6 && h6 < h7)
         }
     }
 }
