@@ -33,6 +33,8 @@ import Synchronization
 /// writes replays little though the burst stopped short of the next snapshot. At graceful stop
 /// it waits for that thread and snapshots the final state itself, so a restart replays nothing.
 final class WriterThread: @unchecked Sendable {
+    // Snapshots: WriterThread+Snapshots.swift (which is why the state they share is internal,
+    // not private).
     // @unchecked: every mutable property is guarded by `condition`, except `writer`,
     // `brokenReason`, `snapshotSeq` and `lastCommitUptimeNanos`, which only the writer thread
     // touches after `start()`, and `committedHeadValue`, an atomic.
@@ -50,29 +52,29 @@ final class WriterThread: @unchecked Sendable {
     /// Queries run between two commits, at most.
     static let readsPerRound = 32
 
-    private let writer: LedgerWriter
-    private let log: EventLog
-    private let configuration: DaemonConfiguration
-    private let metrics: DaemonMetrics
+    let writer: LedgerWriter
+    let log: EventLog
+    let configuration: DaemonConfiguration
+    let metrics: DaemonMetrics
     private let hub: CommitHub
-    private let logger: Logger
+    let logger: Logger
 
-    private let condition = NSCondition()
+    let condition = NSCondition()
     private var jobs: [Job] = []
     private var queuedFacts = 0
     private var reads: [ReadJob] = []
     private var runState = RunState.running
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
     /// Set when a failed commit left the writer unusable: every later fact is refused.
-    private var brokenReason: String?
+    var brokenReason: String?
     private let committedHeadValue: Atomic<UInt64>
     /// The seq of the last snapshot taken, or loaded at start (0: none).
-    private var snapshotSeq: UInt64
+    var snapshotSeq: UInt64
     /// Whether a background thread is writing a snapshot.
-    private var snapshotRunning = false
+    var snapshotRunning = false
     /// When the writer last committed (or started), on the uptime clock: idle snapshots are
     /// timed from it.
-    private var lastCommitUptimeNanos = DispatchTime.now().uptimeNanoseconds
+    var lastCommitUptimeNanos = DispatchTime.now().uptimeNanoseconds
 
     init(
         writer: LedgerWriter,
@@ -170,14 +172,13 @@ final class WriterThread: @unchecked Sendable {
         snapshotIfDue(force: damaged, reason: damaged ? "replacing a damaged one" : "periodic")
         while true {
             condition.lock()
-            while jobs.isEmpty && reads.isEmpty && runState == .running {
+            while hasNothingToDo {
                 guard let deadline = idleSnapshotDeadline() else {
                     condition.wait()
                     continue
                 }
-                if condition.wait(until: deadline) || !jobs.isEmpty || !reads.isEmpty || runState != .running {
-                    continue
-                }
+                // Woken before the deadline, or work came as it passed: look again.
+                if condition.wait(until: deadline) || !hasNothingToDo { continue }
                 condition.unlock()
                 snapshotIfDue(force: true, reason: "idle")
                 condition.lock()
@@ -222,6 +223,9 @@ final class WriterThread: @unchecked Sendable {
         for job in lateReads { job(writer.ledger, head) }
         for waiter in stopped { waiter.resume() }
     }
+
+    /// Whether no job, read or stop waits for the thread. Called with `condition` locked.
+    private var hasNothingToDo: Bool { jobs.isEmpty && reads.isEmpty && runState == .running }
 
     /// Judges every fact of `batch` in order, commits once, answers every job.
     private func process(_ batch: [Job], factCount: Int) {
@@ -279,90 +283,6 @@ final class WriterThread: @unchecked Sendable {
             fail(&outcomes, batch, error)
         }
         for (job, results) in zip(batch, outcomes) { job.continuation.resume(returning: results) }
-    }
-
-    // MARK: - Snapshots
-
-    /// Whether the ledger is the committed state and may be snapshotted.
-    private var ledgerIsCommitted: Bool {
-        brokenReason == nil && writer.stagedCount == 0 && writer.ledger.head == committedHead
-    }
-
-    /// When the writer, waiting for work, should snapshot the tail for being idle; `nil` when
-    /// it should not (idle snapshots off, a short tail, a snapshot under way). Called with
-    /// `condition` locked.
-    private func idleSnapshotDeadline() -> Date? {
-        let idleSeconds = configuration.idleSnapshotSeconds
-        guard idleSeconds > 0, !snapshotRunning, ledgerIsCommitted,
-            committedHead >= snapshotSeq + configuration.idleSnapshotMinimumEvents
-        else { return nil }
-        let elapsedNanos = DispatchTime.now().uptimeNanoseconds - lastCommitUptimeNanos
-        let remainingSeconds = Double(idleSeconds) - Double(elapsedNanos) / 1e9
-        return Date(timeIntervalSinceNow: max(0, remainingSeconds))
-    }
-
-    /// Starts a background snapshot when enough events were committed since the last one
-    /// (or when `force`d), unless one is still being written.
-    private func snapshotIfDue(force: Bool = false, reason: String = "periodic") {
-        let head = committedHead
-        guard head > snapshotSeq, force || head - snapshotSeq >= UInt64(configuration.snapshotEveryEvents),
-            ledgerIsCommitted
-        else { return }
-        condition.lock()
-        let running = snapshotRunning
-        snapshotRunning = true
-        condition.unlock()
-        guard !running else { return }
-        snapshotSeq = head
-        let start = DispatchTime.now().uptimeNanoseconds
-        let copy = writer.committedCopy()
-        metrics.snapshotTaken(stallNanoseconds: DispatchTime.now().uptimeNanoseconds - start)
-        NamedThread.start("ledger-snapshot") { [self] in
-            #if os(Linux)
-            // Nice 10 for this thread alone: the snapshot may take longer, ingest should not.
-            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-            #endif
-            writeSnapshot(of: copy, reason: reason)
-            condition.lock()
-            snapshotRunning = false
-            condition.broadcast()
-            condition.unlock()
-        }
-    }
-
-    /// At graceful stop: waits for a background snapshot, then snapshots the final state.
-    private func finalSnapshot() {
-        condition.lock()
-        while snapshotRunning { condition.wait() }
-        condition.unlock()
-        guard committedHead > snapshotSeq, ledgerIsCommitted else { return }
-        snapshotSeq = committedHead
-        // Nothing else runs now: the encoding may take both cores.
-        writeSnapshot(of: writer.ledger, fork: Ledger.onTwoThreads, reason: "shutdown")
-    }
-
-    /// Writes a snapshot; a failure is logged and otherwise harmless (the log is the truth).
-    /// In the background, beside the writer, the encoding keeps to one thread (the default).
-    private func writeSnapshot(of ledger: Ledger, fork: Ledger.Fork = Ledger.oneAfterTheOther, reason: String) {
-        do {
-            // Idle snapshots after short bursts do not push out the snapshot a periodic interval
-            // or so below them (see `keepingOlderAtLeast`).
-            let written = try log.writeSnapshot(
-                of: ledger,
-                fork: fork,
-                keepingOlderAtLeast: UInt64(configuration.snapshotEveryEvents)
-            )
-            metrics.snapshotWritten(written)
-            logger.info(
-                "snapshot written",
-                metadata: [
-                    "seq": "\(written.seq)", "reason": "\(reason)", "bytes": "\(written.storedBytes)",
-                    "encode_s": "\(written.encodeSeconds)", "write_s": "\(written.writeSeconds)",
-                ]
-            )
-        } catch {
-            logger.warning("snapshot failed", metadata: ["seq": "\(ledger.head)", "error": "\(error)"])
-        }
     }
 
     /// Gives each created outcome the committed bodies and links of its events (in seq order).
