@@ -10,17 +10,16 @@ extension WriterThread {
         brokenReason == nil && writer.stagedCount == 0 && writer.ledger.head == committedHead
     }
 
-    /// When the writer, waiting for work, should snapshot the tail for being idle; `nil` when
-    /// it should not (idle snapshots off, a short tail, a snapshot under way). Called with
-    /// `condition` locked.
-    func idleSnapshotDeadline() -> Date? {
+    /// How long the writer, waiting for work, should still wait before it snapshots the tail
+    /// for being idle (0 or less: now), on the uptime clock; `nil` when it should not (idle
+    /// snapshots off, a short tail, a snapshot under way). Called with `condition` locked.
+    func idleSnapshotSecondsRemaining() -> Double? {
         let idleSeconds = configuration.idleSnapshotSeconds
         guard idleSeconds > 0, !snapshotRunning, ledgerIsCommitted,
             committedHead >= snapshotSeq + configuration.idleSnapshotMinimumEvents
         else { return nil }
         let elapsedNanos = DispatchTime.now().uptimeNanoseconds - lastCommitUptimeNanos
-        let remainingSeconds = Double(idleSeconds) - Double(elapsedNanos) / 1e9
-        return Date(timeIntervalSinceNow: max(0, remainingSeconds))
+        return Double(idleSeconds) - Double(elapsedNanos) / 1e9
     }
 
     /// Starts a background snapshot when enough events were committed since the last one

@@ -173,12 +173,16 @@ final class WriterThread: @unchecked Sendable {
         while true {
             condition.lock()
             while hasNothingToDo {
-                guard let deadline = idleSnapshotDeadline() else {
+                guard let remaining = idleSnapshotSecondsRemaining() else {
                     condition.wait()
                     continue
                 }
-                // Woken before the deadline, or work came as it passed: look again.
-                if condition.wait(until: deadline) || !hasNothingToDo { continue }
+                if remaining > 0 {
+                    // A timed wait runs on the wall clock, which may jump: each lasts at most a
+                    // second, and the idle time is measured again on the uptime clock after it.
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: min(remaining, 1)))
+                    continue
+                }
                 condition.unlock()
                 snapshotIfDue(force: true, reason: "idle")
                 condition.lock()

@@ -256,7 +256,11 @@ enum RawRequest {
                 Foundation.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        guard result == 0 else { throw HarnessError("connect: \(errno)") }
+        guard result == 0 else {
+            let error = errno
+            close(descriptor)
+            throw HarnessError("connect: \(error)")
+        }
         setReceiveTimeout(descriptor, seconds: 60)
         return descriptor
     }
