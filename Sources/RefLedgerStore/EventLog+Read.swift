@@ -85,40 +85,52 @@ extension EventLog {
     public func scan(from: UInt64, through: UInt64, _ body: (StoredRecord) throws -> Void) throws {
         let end = min(through, try head().seq)
         var next = max(from, 1)
-        guard next <= end else { return }
         var prevHash: [UInt8]?
-        try decoders.withDecoder { decoder in
-            while next <= end {
-                let chunk = try withReadTransaction { txn, handles in
-                    var records: [StoredRecord] = []
-                    records.reserveCapacity(min(Self.scanChunkRecords, Int(clamping: end - next + 1)))
-                    var prev = try prevHash ?? storedHash(at: next - 1, txn: txn, handles: handles)
-                    let cursor = try txn.openCursor(handles.log)
-                    defer { cursor.close() }
-                    var entry = try cursor.seek(atLeast: RecordFormat.key(next))
-                    var expected = next
-                    while records.count < Self.scanChunkRecords, expected <= end {
-                        guard let current = entry, RecordFormat.seq(fromKey: current.key) == expected else {
-                            throw StoreError(.corrupted, "the log has no record at seq \(expected)")
-                        }
-                        let record = try decodeRecord(
-                            seq: expected,
-                            value: current.value,
-                            prevHash: prev,
-                            decoder: decoder,
-                            txn: txn,
-                            handles: handles
-                        )
-                        records.append(record)
-                        prev = record.hash
-                        expected += 1
-                        if expected <= end { entry = try cursor.next() }
+        while next <= end {
+            let chunk = try records(from: next, through: end, after: prevHash)
+            for record in chunk { try body(record) }
+            next += UInt64(chunk.count)
+            prevHash = chunk.last?.hash
+        }
+    }
+
+    /// The records from `from` on, at most ``scanChunkRecords`` of them and none past
+    /// `through` (which must not pass the head), read in one read transaction; empty when
+    /// `from` is past `through`.
+    ///
+    /// - Parameter prevHash: the stored hash of record `from - 1`, when the caller has it;
+    ///   otherwise it is read.
+    /// - Throws: ``StoreError`` (``StoreError/Code/corrupted`` for a missing or damaged record).
+    public func records(from: UInt64, through end: UInt64, after prevHash: [UInt8]? = nil) throws -> [StoredRecord] {
+        let next = max(from, 1)
+        guard next <= end else { return [] }
+        return try decoders.withDecoder { decoder in
+            try withReadTransaction { txn, handles in
+                var records: [StoredRecord] = []
+                records.reserveCapacity(min(Self.scanChunkRecords, Int(clamping: end - next + 1)))
+                var prev = try prevHash ?? storedHash(at: next - 1, txn: txn, handles: handles)
+                let cursor = try txn.openCursor(handles.log)
+                defer { cursor.close() }
+                var entry = try cursor.seek(atLeast: RecordFormat.key(next))
+                var expected = next
+                while records.count < Self.scanChunkRecords, expected <= end {
+                    guard let current = entry, RecordFormat.seq(fromKey: current.key) == expected else {
+                        throw StoreError(.corrupted, "the log has no record at seq \(expected)")
                     }
-                    return records
+                    let record = try decodeRecord(
+                        seq: expected,
+                        value: current.value,
+                        prevHash: prev,
+                        decoder: decoder,
+                        txn: txn,
+                        handles: handles
+                    )
+                    records.append(record)
+                    prev = record.hash
+                    expected += 1
+                    if expected <= end { entry = try cursor.next() }
                 }
-                for record in chunk { try body(record) }
-                next += UInt64(chunk.count)
-                prevHash = chunk.last?.hash
+                return records
             }
         }
     }

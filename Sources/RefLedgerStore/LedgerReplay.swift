@@ -26,20 +26,34 @@ public struct LedgerReplay {
     /// - Throws: `LedgerError` if the stored fact does not decode or the ledger refuses it —
     ///   a log that no valid history produces.
     public mutating func apply(stored: StoredEvent) throws(LedgerError) -> Step {
-        guard stored.seq == ledger.head + 1 else {
-            throw LedgerError(
-                .badValue,
-                "stored fact \(stored.id) is at seq \(stored.seq); the ledger expects \(ledger.head + 1)"
-            )
+        let events = try apply(seq: stored.seq, id: stored.id) { () throws(LedgerError) in try Self.decoded(stored) }
+        return Step(stored: stored, rederived: events)
+    }
+
+    /// Applies the stored fact at `seq` whose fact and `recorded_at` `decoded` gives (decoded
+    /// beforehand, perhaps on another thread); the seq is checked first. Returns what the
+    /// ledger derived, the fact first.
+    private mutating func apply(
+        seq: UInt64,
+        id: String,
+        decoded: () throws(LedgerError) -> (fact: Fact, recordedAt: Timestamp)
+    ) throws(LedgerError) -> [StoredEvent] {
+        guard seq == ledger.head + 1 else {
+            throw LedgerError(.badValue, "stored fact \(id) is at seq \(seq); the ledger expects \(ledger.head + 1)")
         }
+        let (fact, recordedAt) = try decoded()
+        return try ledger.apply(fact, recordedAt: recordedAt)
+    }
+
+    /// A stored fact's fact and `recorded_at`, decoded again.
+    private static func decoded(_ stored: StoredEvent) throws(LedgerError) -> (fact: Fact, recordedAt: Timestamp) {
         let fact = try Self.fact(of: stored)
         guard let recordedText = stored.fields["recorded_at"]?.stringValue,
             let recordedAt = Timestamp(rfc3339: recordedText)
         else {
             throw LedgerError(.badValue, "stored event \(stored.id) has no valid recorded_at", field: "recorded_at")
         }
-        let events = try ledger.apply(fact, recordedAt: recordedAt)
-        return Step(stored: stored, rederived: events)
+        return (fact, recordedAt)
     }
 
     /// The fact a stored event was made from: its client fields, decoded again.
@@ -150,16 +164,76 @@ public struct LedgerReplay {
 
     /// Applies the log's facts after the ledger's head through `end` (at most the head),
     /// trusting what they derive; an `end` inside a fact's derivation takes back its later events.
+    ///
+    /// The log is read in chunks; each chunk is decompressed, parsed and decoded back into
+    /// facts on a thread of its own while the chunk before it is applied here, so that only
+    /// applying is left to this thread (restoring after a crash, and each query below the
+    /// head, replay this way).
     private mutating func fold(_ log: EventLog, through end: UInt64) throws {
         guard end > ledger.head else { return }
-        var last: Step?
-        try log.scan(from: ledger.head + 1, through: end) { record in
-            let stored = try StoredEvent(parsing: record.body)
-            if !Self.isDerived(stored) { last = try apply(stored: stored) }
+        var lastDerived: [StoredEvent] = []
+        var start = ledger.head + 1
+        var pending: Ahead<Result<[PreparedEvent], any Error>>? = Self.prepare(log, from: start, through: end)
+        // A chunk still being read when this throws is waited for: the caller may close the log.
+        defer { _ = pending?.wait() }
+        while let chunk = pending {
+            pending = nil
+            let prepared = try chunk.wait().get()
+            guard !prepared.isEmpty else {
+                throw StoreError(.corrupted, "the log has no record at seq \(start)")
+            }
+            start += UInt64(prepared.count)
+            if start <= end { pending = Self.prepare(log, from: start, through: end) }
+            for event in prepared {
+                switch event {
+                case .derived: continue
+                case .unreadable(let error): throw error
+                case .fact(let seq, let id, let decoded):
+                    lastDerived = try apply(seq: seq, id: id) { () throws(LedgerError) in try decoded.get() }
+                }
+            }
         }
         // `end` may fall inside the last fact's derivation: its later events are not yet in force.
-        if let last, let final = last.rederived.last, final.seq > end {
-            ledger.cut(after: end, derived: Array(last.rederived.dropFirst()))
+        if let final = lastDerived.last, final.seq > end {
+            ledger.cut(after: end, derived: Array(lastDerived.dropFirst()))
+        }
+    }
+
+    /// A record read for ``fold(_:through:)``: a derived event (skipped), a stored fact with
+    /// its fact and `recorded_at` decoded (or why they do not decode), or a body that is no
+    /// stored event. Failures are kept in place, to be thrown when the replay reaches them.
+    private enum PreparedEvent: Sendable {
+        case derived
+        case fact(seq: UInt64, id: String, Result<(fact: Fact, recordedAt: Timestamp), LedgerError>)
+        case unreadable(any Error)
+    }
+
+    /// Starts reading the chunk of records from `start` (see ``EventLog/records(from:through:after:)``)
+    /// on a thread of its own, parsing each and decoding each fact.
+    private static func prepare(
+        _ log: EventLog,
+        from start: UInt64,
+        through end: UInt64
+    ) -> Ahead<Result<[PreparedEvent], any Error>> {
+        Ahead(on: .ownThread) {
+            Result {
+                let records = try log.records(from: start, through: end)
+                return Parallel.map(records.count) { index -> PreparedEvent in
+                    let record = records[index]
+                    let stored: StoredEvent
+                    do {
+                        stored = try StoredEvent(parsing: record.body)
+                    } catch {
+                        return .unreadable(error)
+                    }
+                    if isDerived(stored) { return .derived }
+                    return .fact(
+                        seq: stored.seq,
+                        id: stored.id,
+                        Result { () throws(LedgerError) in try decoded(stored) }
+                    )
+                }
+            }
         }
     }
 }
