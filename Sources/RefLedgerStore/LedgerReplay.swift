@@ -165,26 +165,13 @@ public struct LedgerReplay {
     /// Applies the log's facts after the ledger's head through `end` (at most the head),
     /// trusting what they derive; an `end` inside a fact's derivation takes back its later events.
     ///
-    /// The log is read in chunks; each chunk is decompressed, parsed and decoded back into
-    /// facts on a thread of its own while the chunk before it is applied here, so that only
-    /// applying is left to this thread (restoring after a crash, and each query below the
-    /// head, replay this way).
+    /// Only applying is left to this thread: the records are read, parsed and decoded back
+    /// into facts ahead of it (``readAhead(_:from:through:prepare:_:)``).
     private mutating func fold(_ log: EventLog, through end: UInt64) throws {
         guard end > ledger.head else { return }
         var lastDerived: [StoredEvent] = []
-        var start = ledger.head + 1
-        var pending: Ahead<Result<[PreparedEvent], any Error>>? = Self.prepare(log, from: start, through: end)
-        // A chunk still being read when this throws is waited for: the caller may close the log.
-        defer { _ = pending?.wait() }
-        while let chunk = pending {
-            pending = nil
-            let prepared = try chunk.wait().get()
-            guard !prepared.isEmpty else {
-                throw StoreError(.corrupted, "the log has no record at seq \(start)")
-            }
-            start += UInt64(prepared.count)
-            if start <= end { pending = Self.prepare(log, from: start, through: end) }
-            for event in prepared {
+        try Self.readAhead(log, from: ledger.head + 1, through: end, prepare: PreparedEvent.init) { chunk in
+            for event in chunk {
                 switch event {
                 case .derived: continue
                 case .unreadable(let error): throw error
@@ -206,34 +193,86 @@ public struct LedgerReplay {
         case derived
         case fact(seq: UInt64, id: String, Result<(fact: Fact, recordedAt: Timestamp), LedgerError>)
         case unreadable(any Error)
+
+        init(_ record: EventLog.StoredRecord) {
+            let stored: StoredEvent
+            do {
+                stored = try StoredEvent(parsing: record.body)
+            } catch {
+                self = .unreadable(error)
+                return
+            }
+            if LedgerReplay.isDerived(stored) {
+                self = .derived
+            } else {
+                self = .fact(seq: stored.seq, id: stored.id, Result { () throws(LedgerError) in try decoded(stored) })
+            }
+        }
     }
 
-    /// Starts reading the chunk of records from `start` (see ``EventLog/records(from:through:after:)``)
-    /// on a thread of its own, parsing each and decoding each fact.
-    private static func prepare(
+    /// A stored record parsed, and for a stored fact its fact and `recorded_at` decoded: what
+    /// the verifier reads ahead (``readAhead(_:from:through:prepare:_:)``).
+    struct PreparedStored: Sendable {
+        let record: EventLog.StoredRecord
+        /// The stored event, or why the body is none.
+        let parsed: Result<StoredEvent, any Error>
+        /// For a stored fact, its fact and `recorded_at` (or why they do not decode); `nil` for
+        /// a derived event or a body that does not parse.
+        let decoded: Result<(fact: Fact, recordedAt: Timestamp), LedgerError>?
+
+        init(_ record: EventLog.StoredRecord) {
+            self.record = record
+            parsed = Result { try StoredEvent(parsing: record.body) }
+            guard case .success(let stored) = parsed, !LedgerReplay.isDerived(stored) else {
+                decoded = nil
+                return
+            }
+            decoded = Result { () throws(LedgerError) in try LedgerReplay.decoded(stored) }
+        }
+    }
+
+    /// Applies a stored fact whose fact was decoded ahead (``PreparedStored``).
+    mutating func apply(
+        _ stored: StoredEvent,
+        decoded: Result<(fact: Fact, recordedAt: Timestamp), LedgerError>
+    ) throws(LedgerError) -> Step {
+        let events = try apply(seq: stored.seq, id: stored.id) { () throws(LedgerError) in try decoded.get() }
+        return Step(stored: stored, rederived: events)
+    }
+
+    /// Hands `consume` the records from `start` through `end` (at most the head), a chunk at
+    /// a time and in seq order, each record turned into what `prepare` makes of it.
+    ///
+    /// Each chunk (``EventLog/records(from:through:after:)``) is read, decompressed and
+    /// prepared on other threads — `prepare` on every core — while `consume` works on the
+    /// chunk before it. `prepare` must keep its failures in what it returns, for `consume` to
+    /// meet them in order. A chunk still being read when `consume` throws is waited for, so
+    /// that the caller may close the log.
+    static func readAhead<Prepared: Sendable>(
         _ log: EventLog,
         from start: UInt64,
-        through end: UInt64
-    ) -> Ahead<Result<[PreparedEvent], any Error>> {
-        Ahead(on: .ownThread) {
-            Result {
-                let records = try log.records(from: start, through: end)
-                return Parallel.map(records.count) { index -> PreparedEvent in
-                    let record = records[index]
-                    let stored: StoredEvent
-                    do {
-                        stored = try StoredEvent(parsing: record.body)
-                    } catch {
-                        return .unreadable(error)
-                    }
-                    if isDerived(stored) { return .derived }
-                    return .fact(
-                        seq: stored.seq,
-                        id: stored.id,
-                        Result { () throws(LedgerError) in try decoded(stored) }
-                    )
+        through end: UInt64,
+        prepare: @escaping @Sendable (EventLog.StoredRecord) -> Prepared,
+        _ consume: ([Prepared]) throws -> Void
+    ) throws {
+        @Sendable func chunk(from first: UInt64) -> Ahead<Result<[Prepared], any Error>> {
+            Ahead(on: .ownThread) {
+                Result {
+                    let records = try log.records(from: first, through: end)
+                    return Parallel.map(records.count) { prepare(records[$0]) }
                 }
             }
+        }
+        var next = max(start, 1)
+        var pending = next <= end ? chunk(from: next) : nil
+        defer { _ = pending?.wait() }
+        while let reading = pending {
+            pending = nil
+            let prepared = try reading.wait().get()
+            guard !prepared.isEmpty else { throw StoreError(.corrupted, "the log has no record at seq \(next)") }
+            next += UInt64(prepared.count)
+            if next <= end { pending = chunk(from: next) }
+            try consume(prepared)
         }
     }
 }

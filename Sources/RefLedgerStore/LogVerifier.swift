@@ -51,33 +51,36 @@ public struct LogVerifier {
                 report.notes.append("\(error.message); start-up ignores it")
             }
         }
-        if head > 0 {
-            try log.scan(from: 1, through: head) { record in
-                let stored = try StoredEvent(parsing: record.body)
+        // Records are read, parsed and their facts decoded ahead, on other threads
+        // (``LedgerReplay/readAhead(_:from:through:prepare:_:)``); applying and comparing stay here.
+        try LedgerReplay.readAhead(log, from: 1, through: head, prepare: LedgerReplay.PreparedStored.init) { chunk in
+            for prepared in chunk {
+                let record = prepared.record
+                let stored = try prepared.parsed.get()
                 report.compared += 1
                 if report.compared % 65_536 == 0 { progress(head / 2 + report.compared / 2) }
                 Self.account(stored, into: &netRewards)
                 let rederived: StoredEvent?
-                if LedgerReplay.isDerived(stored) {
-                    rederived = expected.isEmpty ? nil : expected.removeFirst()
-                } else {
+                if let decoded = prepared.decoded {
                     if let missing = expected.first {
                         problem("seq \(missing.seq): the log lacks derived event \(missing.id) (re-derived)")
                         expected.removeAll()
                     }
                     do {
-                        let step = try replay.apply(stored: stored)
+                        let step = try replay.apply(stored, decoded: decoded)
                         rederived = step.rederived[0]
                         expected = Array(step.rederived.dropFirst())
                         try checkSnapshot()
                     } catch {
                         problem("seq \(record.seq): fact \(stored.id) is refused on replay: \(error)")
-                        return
+                        continue
                     }
+                } else {
+                    rederived = expected.isEmpty ? nil : expected.removeFirst()
                 }
                 guard let rederived else {
                     problem("seq \(record.seq): derived event \(stored.id) is not derived by a fresh ledger")
-                    return
+                    continue
                 }
                 let body = rederived.canonicalBody()
                 if body != record.body {
