@@ -277,6 +277,9 @@ public struct Importer {
     /// Imports stored events (an export): every fact is applied again with its stored
     /// `recorded_at`, and the fact, its decisions, its derived events, `prev` and `hash` must
     /// all equal the input's; the first difference stops the import.
+    ///
+    /// Lines are parsed (and their facts decoded, their canonical bodies written) a run at a
+    /// time on every core, one run ahead of the checks, which go line by line in order.
     public func importStored(
         from lines: inout Lines,
         into log: EventLog,
@@ -287,27 +290,44 @@ public struct Importer {
         var prevHash = try log.head().hash
         var expected: [StoredEvent] = []  // derived events the last fact re-derived, still to come
         var batch: [EventLog.Entry] = []
+        // A full batch is written on another thread while the lines after it are checked; the
+        // next waits for it (and throws what it threw).
+        let appendQueue = DispatchQueue(label: "refledger.import-append")
+        var appending: Ahead<Result<Void, any Error>>?
+        defer { _ = appending?.wait() }
+        func waitForAppend() throws {
+            guard let running = appending else { return }
+            appending = nil
+            try running.wait().get()
+        }
+        func flushInBackground() throws {
+            try waitForAppend()
+            let full = batch
+            batch = []
+            batch.reserveCapacity(batchEvents)
+            appending = Ahead(after: appendQueue) { Result { _ = try log.append(full) } }
+        }
         func flush() throws {
+            try waitForAppend()
             guard !batch.isEmpty else { return }
             _ = try log.append(batch)
             batch.removeAll(keepingCapacity: true)
         }
         var lastLine = 0
-        while let (number, line) = try lines.next() {
+        let maxLineBytes = lines.maxLineBytes
+        func check(_ prepared: PreparedStoredLine) throws {
+            let number = prepared.number
             lastLine = number
-            guard case .complete(let bytes) = line else {
-                throw Mismatch(line: number, message: "line is over \(lines.maxLineBytes) bytes")
+            let line: PreparedStoredLine.Parsed
+            switch prepared.content {
+            case .blank: return
+            case .tooLong: throw Mismatch(line: number, message: "line is over \(maxLineBytes) bytes")
+            case .parsed(let result): line = try result.get()
             }
-            if NDJSONLine.isBlank(bytes) { continue }
             summary.lines += 1
-            let (stored, claimedPrev, claimedHash) = try Self.parseStored(bytes, line: number)
+            let stored = line.stored
             let rederived: StoredEvent
-            if LedgerReplay.isDerived(stored) {
-                guard !expected.isEmpty else {
-                    throw Mismatch(line: number, message: "derived event \(stored.id) was not derived by its cause")
-                }
-                rederived = expected.removeFirst()
-            } else {
+            if let decoded = line.decoded {
                 guard expected.isEmpty else {
                     throw Mismatch(
                         line: number,
@@ -316,43 +336,131 @@ public struct Importer {
                 }
                 let step: LedgerReplay.Step
                 do {
-                    step = try replay.apply(stored: stored)
+                    step = try replay.apply(stored, decoded: decoded)
                 } catch {
                     throw Mismatch(line: number, message: "fact \(stored.id) at seq \(stored.seq) is refused: \(error)")
                 }
                 rederived = step.rederived[0]
                 expected = Array(step.rederived.dropFirst())
                 summary.created += 1
+            } else {
+                guard !expected.isEmpty else {
+                    throw Mismatch(line: number, message: "derived event \(stored.id) was not derived by its cause")
+                }
+                rederived = expected.removeFirst()
             }
             let body = rederived.canonicalBody()
-            guard body == stored.canonicalBody() else {
+            guard body == line.body else {
                 throw Mismatch(
                     line: number,
                     message: "seq \(stored.seq) differs from what the ledger derives: stored "
-                        + String(decoding: stored.canonicalBody(), as: UTF8.self) + ", derived "
+                        + String(decoding: line.body, as: UTF8.self) + ", derived "
                         + String(decoding: body, as: UTF8.self)
                 )
             }
-            guard claimedPrev == prevHash else {
+            guard line.claimedPrev == prevHash else {
                 throw Mismatch(line: number, message: "seq \(stored.seq): prev does not match the previous hash")
             }
             let hash = try Chain.hash(prevHash: prevHash, bodyWithoutPrevAndHash: body)
-            guard hash == claimedHash else {
+            guard hash == line.claimedHash else {
                 throw Mismatch(line: number, message: "seq \(stored.seq): hash does not match its content")
             }
             prevHash = hash
             batch.append(EventLog.Entry(id: stored.id, seq: stored.seq, body: body))
             summary.events += 1
             if batch.count >= batchEvents {
-                try flush()
+                try flushInBackground()
                 progress(summary.lines)
             }
         }
-        guard expected.isEmpty else {
-            throw Mismatch(line: lastLine, message: "the input ends before derived event \(expected[0].id)")
+        // A run is read, then prepared on other threads while the run before it is checked. A
+        // failure to read is thrown once the lines before it are checked.
+        func checkAll() throws {
+            var pending: Ahead<[PreparedStoredLine]>?
+            var readFailure: (any Error)?
+            repeat {
+                var run: [(number: Int, line: LineReader.Line)] = []
+                do {
+                    while run.count < Self.runLength, let next = try lines.next() { run.append(next) }
+                } catch {
+                    readFailure = error
+                }
+                let ahead =
+                    run.isEmpty
+                    ? nil
+                    : Ahead(on: .ownThread) { [run] in
+                        Parallel.map(run.count) { PreparedStoredLine(number: run[$0].number, line: run[$0].line) }
+                    }
+                if let previous = pending { for line in previous.wait() { try check(line) } }
+                pending = ahead
+            } while pending != nil && readFailure == nil
+            if let readFailure {
+                if let last = pending { for line in last.wait() { try check(line) } }
+                throw readFailure
+            }
+            guard expected.isEmpty else {
+                throw Mismatch(line: lastLine, message: "the input ends before derived event \(expected[0].id)")
+            }
+        }
+        do {
+            try checkAll()
+        } catch {
+            // A batch that failed to be written came before the line that failed here.
+            try waitForAppend()
+            throw error
         }
         try finish(&summary, ledger: replay.ledger, log: log, lastCommit: flush)
         return summary
+    }
+
+    /// A line of stored events, parsed ahead of ``importStored(from:into:progress:)``'s checks.
+    struct PreparedStoredLine: Sendable {
+        /// A stored event parsed: its claimed `prev` and `hash`, its canonical body (without
+        /// them), and for a fact the fact and `recorded_at` decoded again.
+        struct Parsed: Sendable {
+            var stored: StoredEvent
+            var claimedPrev: [UInt8]
+            var claimedHash: [UInt8]
+            var body: [UInt8]
+            var decoded: Result<(fact: Fact, recordedAt: Timestamp), LedgerError>?
+        }
+
+        enum Content: Sendable {
+            case blank
+            case tooLong
+            /// Or why the line is no stored event.
+            case parsed(Result<Parsed, any Error>)
+        }
+
+        var number: Int
+        var content: Content
+
+        init(number: Int, line: LineReader.Line) {
+            self.number = number
+            guard case .complete(let bytes) = line else {
+                content = .tooLong
+                return
+            }
+            if NDJSONLine.isBlank(bytes) {
+                content = .blank
+                return
+            }
+            content = .parsed(
+                Result {
+                    let (stored, prev, hash) = try Importer.parseStored(bytes, line: number)
+                    let decoded =
+                        LedgerReplay.isDerived(stored)
+                        ? nil : Result { () throws(LedgerError) in try LedgerReplay.decoded(stored) }
+                    return Parsed(
+                        stored: stored,
+                        claimedPrev: prev,
+                        claimedHash: hash,
+                        body: stored.canonicalBody(),
+                        decoded: decoded
+                    )
+                }
+            )
+        }
     }
 
     private static func parseStored(_ bytes: [UInt8], line: Int) throws -> (StoredEvent, [UInt8], [UInt8]) {

@@ -46,7 +46,7 @@ public struct LedgerReplay {
     }
 
     /// A stored fact's fact and `recorded_at`, decoded again.
-    private static func decoded(_ stored: StoredEvent) throws(LedgerError) -> (fact: Fact, recordedAt: Timestamp) {
+    static func decoded(_ stored: StoredEvent) throws(LedgerError) -> (fact: Fact, recordedAt: Timestamp) {
         let fact = try Self.fact(of: stored)
         guard let recordedText = stored.fields["recorded_at"]?.stringValue,
             let recordedAt = Timestamp(rfc3339: recordedText)

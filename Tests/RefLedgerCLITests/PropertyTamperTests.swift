@@ -8,20 +8,13 @@ import Testing
 /// caught by re-derivation alone, in `import` and in `verify`.
 @Suite struct PropertyTamperTests {
     @Test func verifyPassesAndReDerivationCatchesOneAlteredReward() throws {
-        let (lines, _) = generatedLines(seed: 7, count: 4000)
         let directory = try TemporaryDirectory("tamper")
         defer { directory.remove() }
-        let facts = directory.appending("facts.ndjson")
-        try writeNDJSON(lines, to: facts)
-        let data = directory.appending("a")
-        _ = try runCommand("refledger", ["import", facts, "--data", data])
+        let (data, exported) = try Self.importAndExport(seed: 7, count: 4000, in: directory)
         let verified = try runCommand("refledger", ["verify", "--data", data])
         #expect(verified.status == 0, "\(verified.output)")
         #expect(verified.output.hasPrefix("ok:"))
 
-        let export = directory.appending("a.zst")
-        #expect(try runCommand("refledger", ["export", "--data", data, "-o", export]).status == 0)
-        let exported = try readLines(export)
         let rewards = try exported.indices.filter { try StoredEvent(parsing: exported[$0]).type == "reward" }
         try #require(rewards.count > 10, "the stream derived rewards")
         let target = rewards[rewards.count / 2]
@@ -57,6 +50,69 @@ import Testing
         #expect(caught.status == 1)
         #expect(caught.output.contains("seq \(targetSeq)"), "\(caught.output)")
         #expect(!caught.output.contains("chain broken"), "\(caught.output)")
+    }
+
+    /// An import of stored events prepares lines a run (4,096 lines) ahead and writes each full
+    /// batch while the lines after it are checked: with batches of 300 events, an export of
+    /// over 5,000 lines imports whole and equal; with one reward altered (chain recomputed), it
+    /// stops at that line with the batches before it written, and nothing after them.
+    @Test func storedEventsImportInBatchesWrittenAheadAndStopAtTheFirstDifference() throws {
+        let directory = try TemporaryDirectory("stored-batches")
+        defer { directory.remove() }
+        let exported = try Self.importAndExport(seed: 11, count: 5000, in: directory).exported
+        let rewards = try exported.indices.filter { try StoredEvent(parsing: exported[$0]).type == "reward" }
+        let target = try #require(rewards.first { $0 > 5 * 300 + 150 }, "a reward past the fifth batch")
+        var importer = Importer()
+        importer.batchEvents = 300
+
+        // Imports `lines` into a new data directory `name` with `importer`; returns its log's
+        // head seq and hash, and the error that stopped it, if any.
+        func importLines(_ lines: [[UInt8]], into name: String) throws -> (EventLog.Head, (any Error)?) {
+            let file = directory.appending(name + ".ndjson")
+            try Data(lines.flatMap { $0 + [0x0A] }).write(to: URL(fileURLWithPath: file))
+            let descriptor = open(file, O_RDONLY)
+            defer { close(descriptor) }
+            let log = try EventLog.open(directory: directory.appending(name), readOnly: false)
+            defer { log.close() }
+            do {
+                let (_, storedEvents) = try importer.run(from: try LineReader(fileDescriptor: descriptor), into: log) {
+                    _ in
+                }
+                #expect(storedEvents)
+                return (try log.head(), nil)
+            } catch {
+                return (try log.head(), error)
+            }
+        }
+
+        let (whole, failure) = try importLines(exported, into: "b")
+        #expect(failure == nil, "\(String(describing: failure))")
+        #expect(whole.seq == UInt64(exported.count))
+        #expect(whole.hashHex == (try StoredEvent.hash(of: exported.last!)))
+
+        let (stopped, mismatch) = try importLines(try rechained(exported, altering: target), into: "c")
+        let error = try #require(mismatch as? Importer.Mismatch)
+        #expect(error.line == target + 1, "\(error)")
+        #expect(error.message.contains("differs from what the ledger derives"), "\(error)")
+        #expect(stopped.seq == UInt64(target / 300 * 300), "the full batches before the line, no more")
+        #expect(stopped.hashHex == (try StoredEvent.hash(of: exported[target / 300 * 300 - 1])))
+    }
+
+    /// Imports `count` generated facts with `refledger import` into `directory`'s `a`, and
+    /// exports them: the data directory and the export's lines.
+    private static func importAndExport(
+        seed: UInt64,
+        count: Int,
+        in directory: TemporaryDirectory
+    ) throws -> (data: String, exported: [[UInt8]]) {
+        let (lines, _) = generatedLines(seed: seed, count: count)
+        let facts = directory.appending("facts.ndjson")
+        try writeNDJSON(lines, to: facts)
+        let data = directory.appending("a")
+        _ = try runCommand("refledger", ["import", facts, "--data", data])
+        let export = directory.appending("a.zst")
+        #expect(try runCommand("refledger", ["export", "--data", data, "-o", export]).status == 0)
+        return (data, try readLines(export))
     }
 
     /// The export's lines with the reward at `target` given 1 more, and that line's and every
