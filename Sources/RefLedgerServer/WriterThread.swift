@@ -59,7 +59,7 @@ final class WriterThread: @unchecked Sendable {
     private let hub: CommitHub
     let logger: Logger
 
-    let condition = NSCondition()
+    let condition = MonotonicCondition()
     private var jobs: [Job] = []
     private var queuedFacts = 0
     private var reads: [ReadJob] = []
@@ -178,9 +178,8 @@ final class WriterThread: @unchecked Sendable {
                     continue
                 }
                 if remaining > 0 {
-                    // A timed wait runs on the wall clock, which may jump: each lasts at most a
-                    // second, and the idle time is measured again on the uptime clock after it.
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: min(remaining, 1)))
+                    // Woken before the time, or not: the loop looks again.
+                    _ = condition.wait(seconds: remaining)
                     continue
                 }
                 condition.unlock()
