@@ -278,8 +278,12 @@ public struct Importer {
     /// `recorded_at`, and the fact, its decisions, its derived events, `prev` and `hash` must
     /// all equal the input's; the first difference stops the import.
     ///
-    /// Lines are parsed (and their facts decoded, their canonical bodies written) a run at a
-    /// time on every core, one run ahead of the checks, which go line by line in order.
+    /// Lines are parsed (and their facts decoded, their canonical bodies written) a run of
+    /// ``runLength`` lines at a time on every core, one run ahead of the checks, which go line
+    /// by line in order; so a difference is reported once the run after its line has been read
+    /// (or the input has ended). Each full batch is written while the lines after it are
+    /// checked: `progress` hears of it when its write starts, and a batch that fails to be
+    /// written is reported rather than any difference found after it.
     public func importStored(
         from lines: inout Lines,
         into log: EventLog,
@@ -377,6 +381,8 @@ public struct Importer {
         // failure to read is thrown once the lines before it are checked.
         func checkAll() throws {
             var pending: Ahead<[PreparedStoredLine]>?
+            // A run prepared ahead of a line that failed is waited for, not left running.
+            defer { _ = pending?.wait() }
             var readFailure: (any Error)?
             repeat {
                 var run: [(number: Int, line: LineReader.Line)] = []
@@ -391,11 +397,14 @@ public struct Importer {
                     : Ahead(on: .ownThread) { [run] in
                         Parallel.map(run.count) { PreparedStoredLine(number: run[$0].number, line: run[$0].line) }
                     }
-                if let previous = pending { for line in previous.wait() { try check(line) } }
+                let previous = pending
                 pending = ahead
+                if let previous { for line in previous.wait() { try check(line) } }
             } while pending != nil && readFailure == nil
             if let readFailure {
-                if let last = pending { for line in last.wait() { try check(line) } }
+                let last = pending
+                pending = nil
+                if let last { for line in last.wait() { try check(line) } }
                 throw readFailure
             }
             guard expected.isEmpty else {

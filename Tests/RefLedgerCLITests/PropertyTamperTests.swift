@@ -67,12 +67,16 @@ import Testing
 
         // Imports `lines` into a new data directory `name` with `importer`; returns its log's
         // head seq and hash, and the error that stopped it, if any.
-        func importLines(_ lines: [[UInt8]], into name: String) throws -> (EventLog.Head, (any Error)?) {
+        func importLines(
+            _ lines: [[UInt8]],
+            into name: String,
+            options: EventLog.Options = EventLog.Options()
+        ) throws -> (EventLog.Head, (any Error)?) {
             let file = directory.appending(name + ".ndjson")
             try Data(lines.flatMap { $0 + [0x0A] }).write(to: URL(fileURLWithPath: file))
             let descriptor = open(file, O_RDONLY)
             defer { close(descriptor) }
-            let log = try EventLog.open(directory: directory.appending(name), readOnly: false)
+            let log = try EventLog.open(directory: directory.appending(name), readOnly: false, options: options)
             defer { log.close() }
             do {
                 let (_, storedEvents) = try importer.run(from: try LineReader(fileDescriptor: descriptor), into: log) {
@@ -96,6 +100,25 @@ import Testing
         #expect(error.message.contains("differs from what the ledger derives"), "\(error)")
         #expect(stopped.seq == UInt64(target / 300 * 300), "the full batches before the line, no more")
         #expect(stopped.hashHex == (try StoredEvent.hash(of: exported[target / 300 * 300 - 1])))
+
+        // A batch that cannot be written (the map at its limit) is what is reported, though a
+        // later line differs and is checked while that batch is being written.
+        let small = EventLog.Options(initialMapSizeBytes: 1 << 20, maxMapSizeBytes: 1 << 20)
+        let (full, fullError) = try importLines(exported, into: "d", options: small)
+        #expect((fullError as? StoreError)?.code == .storageFull, "\(String(describing: fullError))")
+        let written = Int(full.seq)
+        #expect(written % 300 == 0 && written > 0)
+        let late = try #require(
+            rewards.first { $0 > written + 300 && $0 < written + 600 },
+            "a reward in the batch after"
+        )
+        let (fullAgain, fullAgainError) = try importLines(
+            try rechained(exported, altering: late),
+            into: "e",
+            options: small
+        )
+        #expect((fullAgainError as? StoreError)?.code == .storageFull, "\(String(describing: fullAgainError))")
+        #expect(fullAgain.seq == full.seq)
     }
 
     /// Imports `count` generated facts with `refledger import` into `directory`'s `a`, and

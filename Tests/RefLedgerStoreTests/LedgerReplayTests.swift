@@ -5,8 +5,8 @@ import RefLedgerTestSupport
 import Testing
 
 /// A replay reads the log in chunks of 4,096 records, each read and decoded on other threads
-/// while the chunk before it is applied: damage in a later chunk still stops it exactly where
-/// a record-by-record replay would.
+/// while the chunk before it is applied: damage still stops it where reading the chunks one
+/// after the other would, the first damage first.
 @Suite struct LedgerReplayTests {
     private static let clock = Timestamp(rfc3339: "2026-10-01T00:00:00Z")!
 
@@ -33,6 +33,25 @@ import Testing
             candidate += 1
         }
         throw StoreError(.invalidArgument, "no fact at or after seq \(seq)")
+    }
+
+    /// Finds the first stored fact at or after `seq` and the fact after it, and stores the
+    /// second's record in the first's place (LMDB written directly); returns their seqs.
+    private static func copyNextFact(
+        atOrAfter seq: UInt64,
+        in directory: String
+    ) throws -> (moved: UInt64, next: UInt64) {
+        let (moved, next): (UInt64, UInt64)
+        do {
+            let log = try EventLog.open(directory: directory, readOnly: true)
+            defer { log.close() }
+            moved = try factSeq(atOrAfter: seq, in: log)
+            next = try factSeq(atOrAfter: moved + 1, in: log)
+        }
+        var value: [UInt8]?
+        try tamperStoredValue(directory: directory, database: "log", key: seqKey(next)) { value = $0 }
+        try tamperStoredValue(directory: directory, database: "log", key: seqKey(moved)) { $0 = value }
+        return (moved, next)
     }
 
     /// Replays the log in `directory`: through `seq - 1` it succeeds; a whole replay throws
@@ -71,17 +90,23 @@ import Testing
         let directory = try TemporaryDirectory("replay-out-of-place")
         defer { directory.remove() }
         let head = try Self.makeLog(in: directory.path)
-        let (moved, next): (UInt64, UInt64)
-        var value: [UInt8]?
-        do {
-            let log = try EventLog.open(directory: directory.path, readOnly: true)
-            defer { log.close() }
-            moved = try Self.factSeq(atOrAfter: 4096 + 500, in: log)
-            next = try Self.factSeq(atOrAfter: moved + 1, in: log)
-        }
+        let (moved, next) = try Self.copyNextFact(atOrAfter: 4096 + 500, in: directory.path)
         #expect(head > next + 2 * 4096, "chunks after the damaged one")
-        try tamperStoredValue(directory: directory.path, database: "log", key: seqKey(next)) { value = $0 }
-        try tamperStoredValue(directory: directory.path, database: "log", key: seqKey(moved)) { $0 = value }
+        try Self.expectReplayStops(in: directory.path, at: moved) { error in
+            (error as? LedgerError)?.message.contains("is at seq \(next); the ledger expects \(moved)") == true
+        }
+    }
+
+    /// A fact out of place in the second chunk is reported, not the record missing from the
+    /// third, which is read (ahead) before the second chunk is applied.
+    @Test func theFirstDamageIsReportedThoughALaterChunkWasReadFirst() throws {
+        let directory = try TemporaryDirectory("replay-two-faults")
+        defer { directory.remove() }
+        let head = try Self.makeLog(in: directory.path)
+        let (moved, next) = try Self.copyNextFact(atOrAfter: 4096 + 500, in: directory.path)
+        let missing: UInt64 = 2 * 4096 + 100
+        #expect(next < 2 * 4096 && head > missing, "the fact in the second chunk, the gap in the third")
+        try tamperStoredValue(directory: directory.path, database: "log", key: seqKey(missing)) { $0 = nil }
         try Self.expectReplayStops(in: directory.path, at: moved) { error in
             (error as? LedgerError)?.message.contains("is at seq \(next); the ledger expects \(moved)") == true
         }
