@@ -41,7 +41,9 @@ final class AsOfLedgers: Sendable {
             return (nil, below?.ledger)
         }
         if let hit { return (hit, nil) }
-        let (ledger, report) = try LedgerReplay.restore(log, through: seq, startingFrom: start)
+        // Read on this thread alone: reading ahead on every core made three such queries in a
+        // row ~12% faster, but beside them ingest fell by 40% and its p99 doubled.
+        let (ledger, report) = try LedgerReplay.restore(log, through: seq, startingFrom: start, readingAhead: false)
         if capacity > 0 {
             kept.withLock { kept in
                 // Another query may have kept this seq meanwhile.

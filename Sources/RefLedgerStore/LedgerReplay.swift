@@ -109,12 +109,17 @@ public struct LedgerReplay {
     ///   on from instead of a snapshot when its head is at or before `last`, no snapshot lies
     ///   between the two, and it was not cut inside a derivation (``Ledger/isCut``):
     ///   answering as of a later seq than the one before then costs only the events between.
+    /// - Parameter readingAhead: whether the log is read ahead on other threads
+    ///   (``fold(_:through:readingAhead:)``): faster, but it takes every core. A daemon
+    ///   answering a query while it ingests passes `false`, so that the query takes one core
+    ///   and leaves the writer the other.
     /// - Returns: the ledger and how it was rebuilt. Keep the ledger alone: a report holds
     ///   no copy of it.
     public static func restore(
         _ log: EventLog,
         through last: UInt64? = nil,
-        startingFrom start: Ledger? = nil
+        startingFrom start: Ledger? = nil,
+        readingAhead: Bool = true
     ) throws -> (
         ledger: Ledger, report: RestoreReport
     ) {
@@ -125,7 +130,7 @@ public struct LedgerReplay {
         {
             var replay = LedgerReplay(ledger: start)
             report.resumedFrom = start.head
-            try replay.fold(log, through: end)
+            try replay.fold(log, through: end, readingAhead: readingAhead)
             report.replayedEvents = end - start.head
             return (replay.ledger, report)
         }
@@ -157,7 +162,7 @@ public struct LedgerReplay {
             }
         }
         let first = replay.ledger.head
-        try replay.fold(log, through: end)
+        try replay.fold(log, through: end, readingAhead: readingAhead)
         report.replayedEvents = end - first
         return (replay.ledger, report)
     }
@@ -165,20 +170,26 @@ public struct LedgerReplay {
     /// Applies the log's facts after the ledger's head through `end` (at most the head),
     /// trusting what they derive; an `end` inside a fact's derivation takes back its later events.
     ///
-    /// Only applying is left to this thread: the records are read, parsed and decoded back
-    /// into facts ahead of it (``readAhead(_:from:through:prepare:_:)``).
-    private mutating func fold(_ log: EventLog, through end: UInt64) throws {
+    /// Reading ahead, only applying is left to this thread: the records are read, parsed and
+    /// decoded back into facts ahead of it, on every core
+    /// (``readAhead(_:from:through:prepare:_:)``); otherwise this thread does it all.
+    private mutating func fold(_ log: EventLog, through end: UInt64, readingAhead: Bool = true) throws {
         guard end > ledger.head else { return }
         var lastDerived: [StoredEvent] = []
-        try Self.readAhead(log, from: ledger.head + 1, through: end, prepare: PreparedEvent.init) { chunk in
-            for event in chunk {
-                switch event {
-                case .derived: continue
-                case .unreadable(let error): throw error
-                case .fact(let seq, let id, let decoded):
-                    lastDerived = try apply(seq: seq, id: id) { () throws(LedgerError) in try decoded.get() }
-                }
+        func applyPrepared(_ event: PreparedEvent) throws {
+            switch event {
+            case .derived: return
+            case .unreadable(let error): throw error
+            case .fact(let seq, let id, let decoded):
+                lastDerived = try self.apply(seq: seq, id: id) { () throws(LedgerError) in try decoded.get() }
             }
+        }
+        if readingAhead {
+            try Self.readAhead(log, from: ledger.head + 1, through: end, prepare: PreparedEvent.init) { chunk in
+                for event in chunk { try applyPrepared(event) }
+            }
+        } else {
+            try log.scan(from: ledger.head + 1, through: end) { record in try applyPrepared(PreparedEvent(record)) }
         }
         // `end` may fall inside the last fact's derivation: its later events are not yet in force.
         if let final = lastDerived.last, final.seq > end {
@@ -186,7 +197,7 @@ public struct LedgerReplay {
         }
     }
 
-    /// A record read for ``fold(_:through:)``: a derived event (skipped), a stored fact with
+    /// A record read for ``fold(_:through:readingAhead:)``: a derived event (skipped), a stored fact with
     /// its fact and `recorded_at` decoded (or why they do not decode), or a body that is no
     /// stored event. Failures are kept in place, to be thrown when the replay reaches them.
     private enum PreparedEvent: Sendable {
