@@ -45,6 +45,15 @@ public struct LedgerReplay {
         return try ledger.apply(fact, recordedAt: recordedAt)
     }
 
+    /// A stored fact's fact and `recorded_at` decoded again, or why they do not decode.
+    typealias Decoded = Result<(fact: Fact, recordedAt: Timestamp), LedgerError>
+
+    /// For a stored fact, its fact and `recorded_at` decoded again (``decoded(_:)``); `nil`
+    /// for a derived event.
+    static func decodedFact(of stored: StoredEvent) -> Decoded? {
+        isDerived(stored) ? nil : Result { () throws(LedgerError) in try decoded(stored) }
+    }
+
     /// A stored fact's fact and `recorded_at`, decoded again.
     static func decoded(_ stored: StoredEvent) throws(LedgerError) -> (fact: Fact, recordedAt: Timestamp) {
         let fact = try Self.fact(of: stored)
@@ -202,7 +211,7 @@ public struct LedgerReplay {
     /// stored event. Failures are kept in place, to be thrown when the replay reaches them.
     private enum PreparedEvent: Sendable {
         case derived
-        case fact(seq: UInt64, id: String, Result<(fact: Fact, recordedAt: Timestamp), LedgerError>)
+        case fact(seq: UInt64, id: String, Decoded)
         case unreadable(any Error)
 
         init(_ record: EventLog.StoredRecord) {
@@ -213,10 +222,10 @@ public struct LedgerReplay {
                 self = .unreadable(error)
                 return
             }
-            if LedgerReplay.isDerived(stored) {
-                self = .derived
+            if let decoded = LedgerReplay.decodedFact(of: stored) {
+                self = .fact(seq: stored.seq, id: stored.id, decoded)
             } else {
-                self = .fact(seq: stored.seq, id: stored.id, Result { () throws(LedgerError) in try decoded(stored) })
+                self = .derived
             }
         }
     }
@@ -229,23 +238,23 @@ public struct LedgerReplay {
         let parsed: Result<StoredEvent, any Error>
         /// For a stored fact, its fact and `recorded_at` (or why they do not decode); `nil` for
         /// a derived event or a body that does not parse.
-        let decoded: Result<(fact: Fact, recordedAt: Timestamp), LedgerError>?
+        let decoded: Decoded?
 
         init(_ record: EventLog.StoredRecord) {
             self.record = record
             parsed = Result { try StoredEvent(parsing: record.body) }
-            guard case .success(let stored) = parsed, !LedgerReplay.isDerived(stored) else {
+            guard case .success(let stored) = parsed else {
                 decoded = nil
                 return
             }
-            decoded = Result { () throws(LedgerError) in try LedgerReplay.decoded(stored) }
+            decoded = LedgerReplay.decodedFact(of: stored)
         }
     }
 
     /// Applies a stored fact whose fact was decoded ahead (``PreparedStored``).
     mutating func apply(
         _ stored: StoredEvent,
-        decoded: Result<(fact: Fact, recordedAt: Timestamp), LedgerError>
+        decoded: Decoded
     ) throws(LedgerError) -> Step {
         let events = try apply(seq: stored.seq, id: stored.id) { () throws(LedgerError) in try decoded.get() }
         return Step(stored: stored, rederived: events)
@@ -280,7 +289,8 @@ public struct LedgerReplay {
         while let reading = pending {
             pending = nil
             let prepared = try reading.wait().get()
-            guard !prepared.isEmpty else { throw StoreError(.corrupted, "the log has no record at seq \(next)") }
+            // A chunk from a seq not past `end` holds at least that record (or its read threw).
+            precondition(!prepared.isEmpty, "an empty chunk from seq \(next)")
             next += UInt64(prepared.count)
             if next <= end { pending = chunk(from: next) }
             try consume(prepared)
