@@ -13,8 +13,9 @@ var targets: [Target] = [
     // A cache prefetch hint (`__builtin_prefetch`), which Swift cannot spell.
     .target(name: "CPrefetch"),
     .target(name: "RefLedgerCore", dependencies: ["CPrefetch"]),
-    // glibc's `mallopt`, which Swift's Glibc module does not export (for HeapPrefaulter).
-    .target(name: "CHeap"),
+    // jemalloc, linked in place of glibc's malloc, and an arena of it whose memory can be
+    // pre-faulted (for HeapPrefaulter). Debian: libjemalloc-dev.
+    .target(name: "CHeap", linkerSettings: [.linkedLibrary("jemalloc")]),
     .target(
         name: "RefLedgerStore",
         dependencies: [

@@ -1,42 +1,44 @@
 import CHeap
 import Foundation
 
-/// Maps in, on a background thread, the memory the main thread's allocator hands out next, so
-/// that the thread applying facts does not stop at each fresh page to have the kernel map and
+/// Maps in, on a background thread, the memory the calling thread's allocator hands out next,
+/// so that the thread applying facts does not stop at each fresh page to have the kernel map and
 /// zero it.
 ///
 /// A ledger only grows: applying a million facts touches ~160 MB of memory never used before,
 /// ~40,000 pages, each a page fault. On the project's VM a fault costs from under 1 µs to
 /// ~15 µs by phase (the host backs guest memory lazily), and in the slow phases faults were 40%
-/// of applying facts. glibc's main heap grows at its top (`brk`): the allocator is asked to keep
-/// `span` bytes beyond what it needs there (`M_TOP_PAD`), and this thread pre-faults that
-/// region (`MADV_POPULATE_WRITE`, which maps pages without changing what they hold) whenever
-/// the top moves, on the core the judging thread leaves free. Memory in use is never changed:
-/// populating a page that is mapped already does nothing.
+/// of applying facts. The thread that starts this is bound to a jemalloc arena whose memory
+/// comes from one region reserved up front and handed out from its low end up, a step of at most
+/// 2 MiB at a time (CHeap); this thread pre-faults the `span` bytes above what the arena has
+/// taken (`MADV_POPULATE_WRITE`, which maps pages without changing what they hold) whenever that
+/// moves, on the core the judging thread leaves free. Memory in use is never changed: populating
+/// a page that is mapped already does nothing.
 ///
-/// Only the process's main thread allocates from that heap (glibc gives other threads arenas of
-/// their own, grown only as needed, which this cannot reach): the importer starts it when it
-/// runs on the main thread, as `refledger import` and the ledger benchmark run it, and
-/// `refledger query --data` while it rebuilds a ledger. The
-/// daemon's writer runs on a thread of its own and does without. Where the kernel lacks
-/// `MADV_POPULATE_WRITE` (before Linux 5.14) the thread stops at its first try and nothing
-/// changes.
+/// The importer starts it when it runs on the process's main thread, as `refledger import` and
+/// the ledger benchmark run it, and so does `refledger query --data` while it rebuilds a ledger.
+/// The daemon's writer does without. Where the kernel lacks `MADV_POPULATE_WRITE` (before Linux
+/// 5.14) the thread stops at its first try and nothing changes.
 public final class HeapPrefaulter: Sendable {
     private let state = State()
 
-    /// Starts pre-faulting the top `span` bytes of the main heap (the allocator keeps that much
-    /// beyond its needs there from now on); ``stop()`` (or releasing this) ends it.
+    /// Binds the calling thread to the pre-faulted arena (for good: what it allocates after
+    /// ``stop()`` still comes from there, without pre-faulting) and starts pre-faulting the
+    /// `span` bytes that arena takes next; ``stop()`` (or releasing this) ends it.
     public convenience init(span: Int = 16 << 20) {
         #if os(Linux)
-        _ = refledger_keep_heap_top_pad(Int32(clamping: span))
-        self.init(span: span) { UInt(bitPattern: sbrk(0)) }
+        guard refledger_heap_bind_thread_to_prefaulted_arena() == 0 else {
+            self.init(span: span) { 0 }  // nothing to pre-fault: the thread stops at once
+            return
+        }
+        self.init(span: span) { UInt(refledger_heap_prefaulted_arena_frontier()) + UInt(span) }
         #else
         self.init(span: span) { 0 }
         #endif
     }
 
     /// Pre-faults the `span` bytes below whatever address `top` gives, each time it moves (the
-    /// program break, or in tests a region of their own).
+    /// arena's frontier plus `span`, or in tests a region of their own).
     init(span: Int, top: @escaping @Sendable () -> UInt) {
         #if os(Linux)
         let state = self.state
@@ -49,8 +51,8 @@ public final class HeapPrefaulter: Sendable {
         #endif
     }
 
-    /// A pre-faulter when the caller runs on the process's main thread (whose heap it can
-    /// reach), else `nil`.
+    /// A pre-faulter when the caller runs on the process's main thread, else `nil`: other threads
+    /// (tests running side by side, the daemon's) keep their own arenas.
     public static func forMainThread() -> HeapPrefaulter? { Thread.isMainThread ? HeapPrefaulter() : nil }
 
     /// Stops the thread and waits for it.
@@ -81,8 +83,8 @@ public final class HeapPrefaulter: Sendable {
 
         #if os(Linux)
         /// Pre-faults the span below the top each time the top moves, looking again every
-        /// 100 µs while it moves and up to every 2 ms while it does not. (`sbrk(0)`, the main
-        /// heap's top, only reads the break.) The span is populated a mebibyte at a time, from
+        /// 100 µs while it moves and up to every 2 ms while it does not. (Reading the arena's
+        /// frontier is one atomic load.) The span is populated a mebibyte at a time, from
         /// its low end (where the allocator takes memory first), so that ``stop()`` waits for
         /// one step at most.
         func run(span: UInt, top currentTop: () -> UInt) {
@@ -127,4 +129,12 @@ public final class HeapPrefaulter: Sendable {
         private static let populateWrite: Int32 = 23
         #endif
     }
+}
+
+extension HeapPrefaulter {
+    /// Whether the process's `malloc` is jemalloc's, as CHeap links it.
+    static var mallocIsJemalloc: Bool { refledger_heap_malloc_is_jemalloc() == 1 }
+
+    /// The lowest address the pre-faulted arena has not taken yet (0 before any thread is bound).
+    static var arenaFrontier: UInt { UInt(refledger_heap_prefaulted_arena_frontier()) }
 }

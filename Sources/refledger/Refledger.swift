@@ -5,8 +5,8 @@ import Dispatch
 /// others as a task while the main queue is drained, as an async `main` would run them all.
 ///
 /// An async `main` runs even synchronous commands on a pool thread (libdispatch parks the main
-/// thread), and only the main thread allocates from the heap that `HeapPrefaulter` keeps mapped
-/// in ahead of a growing ledger: `import` judges facts there.
+/// thread), and `HeapPrefaulter` maps memory in ahead of a growing ledger only for the main
+/// thread: `import` judges facts there.
 @main
 enum RefledgerMain {
     static func main() {

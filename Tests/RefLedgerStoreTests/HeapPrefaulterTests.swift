@@ -5,8 +5,8 @@ import Testing
 @testable import RefLedgerStore
 
 /// The heap pre-faulter maps in the pages below a moving top without changing what they hold,
-/// and stops when asked. (On the real heap the top is the program break, which only the main
-/// thread's allocator moves; here it is the end of a region of the test's own.)
+/// and stops when asked. (For a bound thread the top is the pre-faulted arena's frontier plus
+/// the span; in the first test it is the end of a region of the test's own.)
 @Suite struct HeapPrefaulterTests {
     static let page = Int(sysconf(Int32(_SC_PAGESIZE)))
 
@@ -44,5 +44,42 @@ import Testing
         #expect(Self.residentPages(base, (32 * Self.page)..<(48 * Self.page)) == 0)
         #expect(base.load(fromByteOffset: 20 * Self.page + 7, as: UInt8.self) == 0xA5)
         #expect(base.load(fromByteOffset: 50 * Self.page, as: UInt64.self) == 0)
+    }
+
+    @Test func mallocIsJemallocAndABoundThreadAllocatesFromThePrefaultedRegion() throws {
+        #expect(HeapPrefaulter.mallocIsJemalloc)
+        // On a thread of its own: a bound thread stays bound.
+        let span = 4 << 20
+        let outcome = Mutex<(frontier: (UInt, UInt), allocation: UInt, ahead: Bool)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let prefaulter = HeapPrefaulter(span: span)
+            let before = HeapPrefaulter.arenaFrontier
+            // Larger than the arena's 2 MiB steps: the frontier must move past it.
+            let size = 8 << 20
+            let allocation = malloc(size)!
+            memset(allocation, 1, size)
+            let after = HeapPrefaulter.arenaFrontier
+            let page = UInt(Self.page)
+            let start = UnsafeMutableRawPointer(bitPattern: (after + page - 1) & ~(page - 1))!
+            var ahead = false
+            for _ in 0..<500 {
+                if Self.residentPages(start, 0..<span) == span / Self.page {
+                    ahead = true
+                    break
+                }
+                usleep(2_000)
+            }
+            prefaulter.stop()
+            outcome.withLock { $0 = ((before, after), UInt(bitPattern: allocation), ahead) }
+            free(allocation)
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        let result = try #require(outcome.withLock { $0 })
+        #expect(result.frontier.0 > 0)
+        #expect(result.allocation >= result.frontier.0 && result.allocation + UInt(8 << 20) <= result.frontier.1)
+        #expect(result.ahead, "the span above the frontier was mapped in")
     }
 }
