@@ -1,3 +1,4 @@
+#define _GNU_SOURCE  // MAP_ANONYMOUS, MAP_NORESERVE
 #include "CHeap.h"
 
 #include <jemalloc/jemalloc.h>
@@ -41,6 +42,10 @@ static void *region_alloc(extent_hooks_t *hooks, void *new_addr, size_t size, si
         }
     }
     if (new_addr != NULL && (uintptr_t)new_addr >= region_start && (uintptr_t)new_addr < region_end) return NULL;
+    // Committed (read-write) from the start: this arena's commit hook does nothing, so memory
+    // the system hooks left uncommitted (where the OS does not overcommit, they map it
+    // PROT_NONE) would stay unusable.
+    *commit = true;
     return system_hooks->alloc(system_hooks, new_addr, size, alignment, zero, commit, index);
 }
 
@@ -106,9 +111,10 @@ static void create_arena(void) {
     length = sizeof(arena_index);
     create_error = mallctl("arenas.create", &arena_index, &length, &hooks, sizeof(hooks));
     if (create_error != 0) return;
-    // The arena takes memory from the region in steps of at most grow_limit (by default it
-    // takes ever larger steps, up to gigabytes), so that the frontier stays just above the
-    // memory in use and the pre-faulter's span above it is what is used next.
+    // The arena takes memory from the region in steps of grow_limit, or of what one request
+    // needs when that is more (by default its steps grow ever larger, up to gigabytes), so that
+    // the frontier stays just above the memory in use and the pre-faulter's span above it is
+    // what is used next.
     size_t grow_limit = (size_t)2 << 20;
     char name[64];
     snprintf(name, sizeof(name), "arena.%u.retain_grow_limit", arena_index);
@@ -129,6 +135,17 @@ int refledger_heap_bind_thread_to_prefaulted_arena(void) {
 }
 
 uintptr_t refledger_heap_prefaulted_arena_frontier(void) { return atomic_load(&frontier); }
+
+uintptr_t refledger_heap_prefault_top(size_t span) {
+    uintptr_t current = atomic_load(&frontier);
+    if (current == 0) return 0;
+    return span > region_end - current ? region_end : current + span;
+}
+
+int refledger_heap_prefaulted_arena_contains(const void *pointer) {
+    uintptr_t address = (uintptr_t)pointer;
+    return region_start != 0 && address >= region_start && address < region_end;
+}
 
 int refledger_heap_malloc_is_jemalloc(void) {
     // jemalloc counts what the thread allocates through it; glibc's malloc would leave the

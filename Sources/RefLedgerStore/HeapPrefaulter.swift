@@ -9,9 +9,9 @@ import Foundation
 /// ~40,000 pages, each a page fault. On the project's VM a fault costs from under 1 µs to
 /// ~15 µs by phase (the host backs guest memory lazily), and in the slow phases faults were 40%
 /// of applying facts. The thread that starts this is bound to a jemalloc arena whose memory
-/// comes from one region reserved up front and handed out from its low end up, a step of at most
-/// 2 MiB at a time (CHeap); this thread pre-faults the `span` bytes above what the arena has
-/// taken (`MADV_POPULATE_WRITE`, which maps pages without changing what they hold) whenever that
+/// comes from one region reserved up front and handed out from its low end up, in steps of 2 MiB
+/// or of what one allocation needs when that is more (CHeap); this thread pre-faults the `span`
+/// bytes above what the arena has taken (`MADV_POPULATE_WRITE`, which maps pages without changing what they hold) whenever that
 /// moves, on the core the judging thread leaves free. Memory in use is never changed: populating
 /// a page that is mapped already does nothing.
 ///
@@ -28,10 +28,10 @@ public final class HeapPrefaulter: Sendable {
     public convenience init(span: Int = 16 << 20) {
         #if os(Linux)
         guard refledger_heap_bind_thread_to_prefaulted_arena() == 0 else {
-            self.init(span: span) { 0 }  // nothing to pre-fault: the thread stops at once
+            self.init(span: span) { 0 }  // nothing to pre-fault: the thread only waits for stop()
             return
         }
-        self.init(span: span) { UInt(refledger_heap_prefaulted_arena_frontier()) + UInt(span) }
+        self.init(span: span) { UInt(refledger_heap_prefault_top(span)) }
         #else
         self.init(span: span) { 0 }
         #endif
@@ -137,4 +137,9 @@ extension HeapPrefaulter {
 
     /// The lowest address the pre-faulted arena has not taken yet (0 before any thread is bound).
     static var arenaFrontier: UInt { UInt(refledger_heap_prefaulted_arena_frontier()) }
+
+    /// Whether `pointer` lies in the pre-faulted arena's region.
+    static func arenaContains(_ pointer: UnsafeRawPointer) -> Bool {
+        refledger_heap_prefaulted_arena_contains(pointer) == 1
+    }
 }

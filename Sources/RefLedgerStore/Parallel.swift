@@ -60,7 +60,7 @@ public final class Ahead<Value>: @unchecked Sendable {
         /// work ahead would otherwise wait for that pool's threads. The overcommitting pool starts
         /// a thread whenever none is free and keeps idle ones for the next work: a thread of its
         /// own per run (an import reads ~250 runs of 4,096 lines) made each a new allocator cache
-        /// and arena, and `refledger import` of a million facts took ~20k more page faults.
+        /// (and took one of the allocator's arenas in turn), and `refledger import` of a million facts took ~20k more page faults.
         case ownThread
     }
 

@@ -33,7 +33,9 @@ struct LedgerBenchmark {
         }
         // Twice, into two ledgers alive at once (so the second finds no memory the first freed):
         // first as the importer applies facts on the main thread (this benchmark's import below
-        // does), with the heap pre-faulted on the other core (``HeapPrefaulter``), then without.
+        // does), with the heap pre-faulted on the other core (``HeapPrefaulter``), then without
+        // (the thread stays bound to the pre-faulted arena: the second ledger grows into the
+        // region above the first, of which only the 16 MiB span left when it stopped is mapped).
         let prefaulter = HeapPrefaulter()
         let (ledger, applied) = Self.apply(facts, now: now)
         prefaulter.stop()

@@ -50,36 +50,43 @@ import Testing
         #expect(HeapPrefaulter.mallocIsJemalloc)
         // On a thread of its own: a bound thread stays bound.
         let span = 4 << 20
-        let outcome = Mutex<(frontier: (UInt, UInt), allocation: UInt, ahead: Bool)?>(nil)
+        let outcome = Mutex<(frontier: UInt, inRegion: Bool, ahead: Bool)?>(nil)
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             let prefaulter = HeapPrefaulter(span: span)
-            let before = HeapPrefaulter.arenaFrontier
-            // Larger than the arena's 2 MiB steps: the frontier must move past it.
+            defer { prefaulter.stop() }
             let size = 8 << 20
             let allocation = malloc(size)!
+            defer { free(allocation) }
             memset(allocation, 1, size)
-            let after = HeapPrefaulter.arenaFrontier
-            let page = UInt(Self.page)
-            let start = UnsafeMutableRawPointer(bitPattern: (after + page - 1) & ~(page - 1))!
-            var ahead = false
-            for _ in 0..<500 {
-                if Self.residentPages(start, 0..<span) == span / Self.page {
-                    ahead = true
-                    break
-                }
-                usleep(2_000)
+            let frontier = HeapPrefaulter.arenaFrontier
+            guard frontier > 0 else {  // no region could be reserved
+                outcome.withLock { $0 = (0, false, false) }
+                done.signal()
+                return
             }
-            prefaulter.stop()
-            outcome.withLock { $0 = ((before, after), UInt(bitPattern: allocation), ahead) }
-            free(allocation)
+            // Nothing is allocated on this thread while it waits, so the frontier stays put and
+            // the span above it is the pre-faulter's to map in (nothing else touches it).
+            let page = UInt(Self.page)
+            let start = UnsafeMutableRawPointer(bitPattern: (frontier + page - 1) & ~(page - 1))!
+            var vector = [UInt8](repeating: 0, count: span / Self.page)
+            func allResident() -> Bool {
+                vector.withUnsafeMutableBufferPointer { _ = mincore(start, span, $0.baseAddress) }
+                return vector.allSatisfy { $0 & 1 == 1 }
+            }
+            var ahead = allResident()
+            for _ in 0..<2500 where !ahead {
+                usleep(2_000)
+                ahead = allResident()
+            }
+            outcome.withLock { $0 = (frontier, HeapPrefaulter.arenaContains(allocation), ahead) }
             done.signal()
         }
         thread.start()
         done.wait()
         let result = try #require(outcome.withLock { $0 })
-        #expect(result.frontier.0 > 0)
-        #expect(result.allocation >= result.frontier.0 && result.allocation + UInt(8 << 20) <= result.frontier.1)
+        try #require(result.frontier > 0, "the pre-faulted arena's region was reserved")
+        #expect(result.inRegion, "the bound thread allocated from the region")
         #expect(result.ahead, "the span above the frontier was mapped in")
     }
 }
