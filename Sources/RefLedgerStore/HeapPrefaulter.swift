@@ -9,16 +9,17 @@ import Foundation
 /// ~40,000 pages, each a page fault. On the project's VM a fault costs from under 1 µs to
 /// ~15 µs by phase (the host backs guest memory lazily), and in the slow phases faults were 40%
 /// of applying facts. The thread that starts this is bound to a jemalloc arena whose memory
-/// comes from one region reserved up front and handed out from its low end up, in steps of 2 MiB
-/// or of what one allocation needs when that is more (CHeap); this thread pre-faults the `span`
-/// bytes above what the arena has taken (`MADV_POPULATE_WRITE`, which maps pages without changing what they hold) whenever that
-/// moves, on the core the judging thread leaves free. Memory in use is never changed: populating
-/// a page that is mapped already does nothing.
+/// comes from one region reserved up front and handed out from its low end up, in steps of
+/// 2 MiB or of what one allocation needs when that is more (CHeap); this thread pre-faults the
+/// `span` bytes above what the arena has taken (`MADV_POPULATE_WRITE`, which maps pages without
+/// changing what they hold) whenever that moves, on the core the judging thread leaves free.
+/// Memory in use is never changed: populating a page that is mapped already does nothing.
 ///
 /// The importer starts it when it runs on the process's main thread, as `refledger import` and
 /// the ledger benchmark run it, and so does `refledger query --data` while it rebuilds a ledger.
 /// The daemon's writer does without. Where the kernel lacks `MADV_POPULATE_WRITE` (before Linux
-/// 5.14) the thread stops at its first try and nothing changes.
+/// 5.14) the pre-faulting thread stops at its first try; the calling thread stays bound to the
+/// arena, which then works as any other.
 public final class HeapPrefaulter: Sendable {
     private let state = State()
 

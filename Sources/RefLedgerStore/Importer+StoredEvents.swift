@@ -123,7 +123,7 @@ extension Importer {
                 let ahead =
                     run.isEmpty
                     ? nil
-                    : Ahead(on: .ownThread) { [run] in
+                    : Ahead(on: .ownQueue) { [run] in
                         Parallel.map(run.count) { PreparedStoredLine(number: run[$0].number, line: run[$0].line) }
                     }
                 let previous = pending

@@ -175,7 +175,7 @@ public struct Importer {
         func startRun() throws {
             let lines = run
             run = Run()
-            let ahead = Ahead(on: .ownThread) { Self.decode(lines) }
+            let ahead = Ahead(on: .ownQueue) { Self.decode(lines) }
             if let previous = decoding { try judge(previous.run.lines, previous.decoded.wait()) }
             decoding = (lines, ahead)
         }
@@ -215,7 +215,7 @@ public struct Importer {
     ) throws {
         let snapshot =
             writesSnapshot && summary.events > 0
-            ? Ahead(on: .ownThread) { Result { try log.prepareSnapshot(of: ledger, fork: Ledger.onTwoThreads) } }
+            ? Ahead(on: .ownQueue) { Result { try log.prepareSnapshot(of: ledger, fork: Ledger.onTwoThreads) } }
             : nil
         try lastCommit()
         summary.head = try log.head()

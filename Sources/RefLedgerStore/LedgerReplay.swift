@@ -206,9 +206,11 @@ public struct LedgerReplay {
         }
     }
 
-    /// A record read for ``fold(_:through:readingAhead:)``: a derived event (skipped), a stored fact with
-    /// its fact and `recorded_at` decoded (or why they do not decode), or a body that is no
-    /// stored event. Failures are kept in place, to be thrown when the replay reaches them.
+    /// A record read for ``fold(_:through:readingAhead:)``: a derived event (skipped), a stored
+    /// fact with its fact and `recorded_at` decoded (or why they do not decode), or a body that
+    /// is no stored event. Failures are kept in place, to be thrown when the replay reaches them.
+    /// Leaner than ``PreparedStored``, which the verifier needs whole: the parsed event and the
+    /// record are released on the thread that prepared them, not on the one that applies.
     private enum PreparedEvent: Sendable {
         case derived
         case fact(seq: UInt64, id: String, Decoded)
@@ -276,7 +278,7 @@ public struct LedgerReplay {
         _ consume: ([Prepared]) throws -> Void
     ) throws {
         @Sendable func chunk(from first: UInt64) -> Ahead<Result<[Prepared], any Error>> {
-            Ahead(on: .ownThread) {
+            Ahead(on: .ownQueue) {
                 Result {
                     let records = try log.records(from: first, through: end)
                     return Parallel.map(records.count) { prepare(records[$0]) }

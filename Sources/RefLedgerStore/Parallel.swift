@@ -56,25 +56,26 @@ public final class Ahead<Value>: @unchecked Sendable {
         /// On libdispatch's global pool (as wide as the cores), beside the caller.
         case pool
         /// On a serial queue of its own, which libdispatch runs on a thread of its overcommitting
-        /// pool: for a caller that itself runs on the global pool (a Swift concurrency task), whose
-        /// work ahead would otherwise wait for that pool's threads. The overcommitting pool starts
-        /// a thread whenever none is free and keeps idle ones for the next work: a thread of its
-        /// own per run (an import reads ~250 runs of 4,096 lines) made each a new allocator cache
-        /// (and took one of the allocator's arenas in turn), and `refledger import` of a million facts took ~20k more page faults.
-        case ownThread
+        /// pool: for a caller that itself runs on the global pool (a Swift concurrency task),
+        /// whose work ahead would otherwise wait for that pool's threads. The overcommitting pool
+        /// starts a thread whenever none is free and keeps idle ones for the next work. (A new
+        /// thread for each piece of work, as before, gave each a new allocator cache and the
+        /// next of the allocator's arenas: `refledger import` of a million facts, ~250 runs of
+        /// 4,096 lines, took ~20k more page faults.)
+        case ownQueue
     }
 
     /// Starts `work` now.
     ///
-    /// Measured on 2 cores: `import` (its judging then ran as a task on the pool) took 2.07–2.16 s
-    /// for 300k facts with `.ownThread` against 2.35–2.63 s with `.pool`; the store
-    /// benchmark (its caller is a plain thread) appended 301–313k events/s with `.pool`
-    /// against 270–285k with `.ownThread`, one thread too many for the cores.
+    /// Measured on 2 cores, when `.ownQueue` was a thread of its own: `import` (its judging then
+    /// ran as a task on the pool) took 2.07–2.16 s for 300k facts with it against 2.35–2.63 s
+    /// with `.pool`; the store benchmark (its caller is a plain thread) appended 301–313k
+    /// events/s with `.pool` against 270–285k with it, one thread too many for the cores.
     public init(on placement: Placement = .pool, _ work: @escaping @Sendable () -> Value) {
         let run: @Sendable () -> Void = { self.finish(work) }
         switch placement {
         case .pool: DispatchQueue.global().async(execute: run)
-        case .ownThread: DispatchQueue(label: "refledger.ahead").async(execute: run)
+        case .ownQueue: DispatchQueue(label: "refledger.ahead").async(execute: run)
         }
     }
 
